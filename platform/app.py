@@ -1,0 +1,108 @@
+"""The application factory: configuration, database, tenancy, pages and API."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask import Flask, send_from_directory
+from flask_smorest import Api
+from sqlalchemy.engine import Engine
+
+from . import errors, health, i18n
+from .config import Settings, load_settings
+from .db import database_name, make_engine
+from .devdb import resolve_database_url
+from .tenancy.lookups import TenantDirectory
+from .tenancy.names import role_prefix
+from .tenancy.routing import HostRouting, close_sessions, finish_request, refuse_writes_to_suspended_tenants
+
+
+@dataclass
+class PlatformState:
+    """What the app holds for the life of the process: app.extensions["wijknet"]."""
+
+    settings: Settings
+    engine: Engine
+    directory: TenantDirectory
+    role_prefix: str
+
+
+def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> Flask:
+    settings = load_settings(environ)
+    app = Flask(__name__, static_folder="static", template_folder="templates")
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        API_TITLE="wijknet",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        # Served by us (swagger-ui-bundle), never from a CDN.
+        OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
+        TESTING=settings.env == "test",
+    )
+    if engine is None:
+        url = resolve_database_url(settings.database_url)
+        engine = make_engine(url, prepared_statements=settings.prepared_statements)
+    prefix = role_prefix(database_name(engine.url.render_as_string(hide_password=False)), settings.role_prefix)
+    directory = TenantDirectory(engine, ttl=settings.tenant_cache_seconds)
+    app.extensions["wijknet"] = PlatformState(settings, engine, directory, prefix)
+
+    i18n.init_app(app)
+    _register_template_helpers(app)
+    api = Api(app)
+    errors.register_error_handlers(app, api)
+    _register_api_assets(app)
+    app.register_blueprint(health.bp)
+
+    from .network import api as network_api, views as network_views
+    from wijknet.tenants.core import views as tenant_core_views
+
+    app.register_blueprint(network_views.bp)
+    api.register_blueprint(network_api.blp)
+    app.register_blueprint(tenant_core_views.bp)
+
+    app.before_request(refuse_writes_to_suspended_tenants)
+    app.after_request(finish_request)
+    app.teardown_request(close_sessions)
+    app.after_request(_security_headers)
+    app.wsgi_app = HostRouting(app.wsgi_app, directory, settings.base_domain)
+    return app
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from .labels import MODULE_LABELS, TENANT_TYPE_LABELS
+
+    app.jinja_env.globals.update(
+        current_locale=lambda: str(get_locale() or "nl"),
+        tenant_type_label=lambda code: TENANT_TYPE_LABELS.get(code, code),
+        module_label=lambda code: MODULE_LABELS.get(code, code),
+    )
+
+
+def _register_api_assets(app: Flask) -> None:
+    import swagger_ui_bundle
+
+    @app.get("/api/docs/assets/<path:filename>")
+    def api_docs_assets(filename: str):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
+
+
+def _security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if response.mimetype == "text/html":
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+        )
+    return response

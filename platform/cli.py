@@ -1,0 +1,261 @@
+"""The `wijknet` command: database, tenants, demo data and the web server.
+
+Exit codes: 0 done, 1 the work failed (message on stderr), 2 wrong usage.
+"""
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import shutil
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .app import create_app
+from .tenancy import migrate as migrations
+from .tenancy.models import PLANS, TENANT_TYPES, ModuleSetting, Tenant
+from .tenancy.operations import TenantActionError, add_domain, add_member, ensure_user, get_tenant, set_tenant_status
+from .tenancy.provisioning import ProvisioningError, TenantSpec, drop_tenant, provision_tenant
+
+
+def _state():
+    return current_app.extensions["wijknet"]
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no user name in some containers
+        return "cli"
+
+
+@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_version_option=False)
+def main() -> None:
+    """wijknet: living labs, one PostgreSQL schema each."""
+
+
+# --- database ------------------------------------------------------------------------
+@main.group()
+def db() -> None:
+    """Database schema: platform and every tenant."""
+
+
+@db.command("upgrade")
+@click.option("--jobs", "-j", default=2, show_default=True, type=click.IntRange(1, 32), help="Tenants migrated in parallel.")
+def db_upgrade(jobs: int) -> None:
+    """Migrate the platform schema, then every tenant that is behind."""
+    state = _state()
+    migrations.upgrade_platform(state.engine, state.settings.migrations_dir)
+    click.echo("platform: at head")
+    _run_tenant_migrations(jobs=jobs, slugs=None)
+
+
+def _run_tenant_migrations(*, jobs: int, slugs) -> None:
+    state = _state()
+    bar_holder: dict = {}
+
+    def on_start(total: int) -> None:
+        click.echo(f"tenants behind head: {total}")
+        if total:
+            bar_holder["bar"] = click.progressbar(length=total, label="migrating tenants", file=sys.stderr, show_pos=True, show_eta=True)
+            bar_holder["bar"].__enter__()
+
+    def on_result(result) -> None:
+        bar_holder["bar"].update(1)
+
+    try:
+        summary = migrations.upgrade_tenants(
+            state.engine, state.settings.migrations_dir, jobs=jobs, slugs=slugs,
+            on_start=on_start, on_result=on_result, prepared_statements=state.settings.prepared_statements,
+        )
+    finally:
+        if "bar" in bar_holder:
+            bar_holder["bar"].__exit__(None, None, None)
+    click.echo(f"tenant head {summary.head}: {len(summary.upgraded)} upgraded, {len(summary.failed)} failed")
+    for failure in summary.failed:
+        click.echo(f"  FAILED {failure.slug} (kept at {failure.from_version}): {failure.error}", err=True)
+    if summary.failed:
+        click.echo("Fix the cause and run the command again: it resumes with the tenants that are behind.", err=True)
+        sys.exit(1)
+
+
+# --- tenants -------------------------------------------------------------------------
+@main.group()
+def tenants() -> None:
+    """Living labs: create, list, migrate, suspend, resume, delete."""
+
+
+def _modules_option(value: str) -> tuple[str, ...]:
+    return tuple(m.strip() for m in value.split(",") if m.strip())
+
+
+@tenants.command("create")
+@click.option("--slug", required=True, help="Address name: 3-40 lowercase letters, digits, hyphens.")
+@click.option("--name", required=True)
+@click.option("--type", "type_", default="other", show_default=True, type=click.Choice(TENANT_TYPES))
+@click.option("--region", default="")
+@click.option("--tagline", default="")
+@click.option("--plan", default="pilot", show_default=True, type=click.Choice(PLANS))
+@click.option("--modules", default="board", show_default=True, help="Comma separated: board,assets,contracts,ledger")
+@click.option("--admin-email", default=None, help="First admin of the living lab.")
+@click.option("--admin-name", default=None)
+def tenants_create(slug, name, type_, region, tagline, plan, modules, admin_email, admin_name) -> None:
+    """Create a living lab (or finish one whose creation was interrupted)."""
+    state = _state()
+    spec = TenantSpec(slug=slug, name=name, type=type_, region=region, tagline=tagline, plan=plan, modules=_modules_option(modules))
+    try:
+        tenant = provision_tenant(state.engine, spec, role_prefix=state.role_prefix, migrations_dir=state.settings.migrations_dir, actor=_actor())
+        if admin_email:
+            with Session(state.engine) as session, session.begin():
+                user = ensure_user(session, admin_email, admin_name)
+                add_member(session, session.merge(tenant), user, "admin")
+    except (ProvisioningError, TenantActionError) as exc:
+        raise click.ClickException(str(exc)) from None
+    state.directory.forget(slug)
+    click.echo(f"created {tenant.slug} (id {tenant.id}, schema {tenant.schema_name}, role {tenant.role_name})")
+
+
+@tenants.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def tenants_list(as_json: bool) -> None:
+    """List living labs with status, schema version and module set."""
+    state = _state()
+    with Session(state.engine) as session:
+        rows = session.scalars(select(Tenant).order_by(Tenant.id)).all()
+        modules: dict[int, list[str]] = {}
+        for tenant_id, module in session.execute(
+            select(ModuleSetting.tenant_id, ModuleSetting.module).where(ModuleSetting.enabled).order_by(ModuleSetting.module)
+        ):
+            modules.setdefault(tenant_id, []).append(module)
+        data = [
+            {
+                "id": t.id, "slug": t.slug, "name": t.name, "type": t.type, "region": t.region, "plan": t.plan,
+                "status": t.status, "schema": t.schema_name, "role": t.role_name, "schema_version": t.schema_version,
+                "migration_error": (t.migration_error or "").splitlines()[0] if t.migration_error else None,
+                "modules": modules.get(t.id, []), "created_at": t.created_at.isoformat(),
+            }
+            for t in rows
+        ]
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    if not data:
+        click.echo("No living labs yet. Create one with: wijknet tenants create --slug S --name N")
+        return
+    width = max(len(d["slug"]) for d in data)
+    for d in data:
+        flag = "  MIGRATION FAILED" if d["migration_error"] else ""
+        click.echo(f"{d['slug']:<{width}}  {d['status']:<12} {d['schema']}  {d['schema_version'] or '-':<8} {d['name']}{flag}")
+
+
+@tenants.command("migrate")
+@click.option("--slug", "slugs", multiple=True, help="Only these tenants (repeatable).")
+@click.option("--jobs", "-j", default=2, show_default=True, type=click.IntRange(1, 32))
+def tenants_migrate(slugs, jobs: int) -> None:
+    """Migrate tenant schemas that are behind head (all, or the given slugs)."""
+    _run_tenant_migrations(jobs=jobs, slugs=list(slugs) or None)
+
+
+def _set_status(slug: str, status: str, reason: str) -> None:
+    state = _state()
+    try:
+        with Session(state.engine) as session, session.begin():
+            set_tenant_status(session, slug, status, actor=_actor(), reason=reason)
+    except TenantActionError as exc:
+        raise click.ClickException(str(exc)) from None
+    state.directory.forget(slug)
+    click.echo(f"{slug}: {status}")
+
+
+@tenants.command("suspend")
+@click.option("--slug", required=True)
+@click.option("--reason", default="")
+def tenants_suspend(slug: str, reason: str) -> None:
+    """Make a living lab read-only (writes answer 423)."""
+    _set_status(slug, "suspended", reason)
+
+
+@tenants.command("resume")
+@click.option("--slug", required=True)
+def tenants_resume(slug: str) -> None:
+    """Lift a suspension."""
+    _set_status(slug, "active", "")
+
+
+@tenants.command("add-domain")
+@click.option("--slug", required=True)
+@click.option("--host", required=True, help="e.g. buurt.example.nl")
+def tenants_add_domain(slug: str, host: str) -> None:
+    """Serve a living lab on a custom domain as well."""
+    state = _state()
+    try:
+        with Session(state.engine) as session, session.begin():
+            domain = add_domain(session, slug, host, actor=_actor())
+            host = domain.host
+    except TenantActionError as exc:
+        raise click.ClickException(str(exc)) from None
+    state.directory.forget()
+    click.echo(f"{host} -> {slug}")
+
+
+@tenants.command("delete")
+@click.option("--slug", required=True)
+@click.option("--yes", is_flag=True, help="Do not ask; for scripts.")
+def tenants_delete(slug: str, yes: bool) -> None:
+    """Drop a living lab's schema, role and registry entry. This cannot be undone."""
+    state = _state()
+    with Session(state.engine) as session:
+        try:
+            tenant = get_tenant(session, slug)
+        except TenantActionError as exc:
+            raise click.ClickException(str(exc)) from None
+        session.expunge(tenant)
+    if not yes:
+        typed = click.prompt(f"This drops all data of {tenant.name!r}. Type the slug to confirm", default="", show_default=False)
+        if typed != slug:
+            raise click.ClickException("Not confirmed; nothing was deleted.")
+    drop_tenant(state.engine, tenant, actor=_actor())
+    state.directory.forget(slug)
+    click.echo(f"deleted {slug} (schema {tenant.schema_name}, role {tenant.role_name})")
+
+
+# --- demo and server -----------------------------------------------------------------
+@main.group()
+def demo() -> None:
+    """The demo network of `make run`."""
+
+
+@demo.command("seed")
+def demo_seed() -> None:
+    """Create the demo living labs and their people (idempotent)."""
+    from .demo.seed import seed_demo
+
+    state = _state()
+    for line in seed_demo(state.engine, role_prefix=state.role_prefix, migrations_dir=state.settings.migrations_dir):
+        click.echo(line)
+    state.directory.forget()
+
+
+@main.command("serve")
+@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+@click.option("--workers", default=None, type=int, help="Default: gunicorn.conf.py")
+def serve(bind: str, workers: int | None) -> None:
+    """Serve with gunicorn (config: gunicorn.conf.py)."""
+    from .config import repository_root
+
+    state = _state()
+    gunicorn = shutil.which("gunicorn") or os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    env = dict(os.environ, DATABASE_URL=state.engine.url.render_as_string(hide_password=False))
+    with Session(state.engine) as session:
+        count = session.scalar(select(func.count()).select_from(Tenant))
+    click.echo(f"wijknet on http://{bind}/  ({count} living labs)")
+    args = [gunicorn, "--config", os.path.join(repository_root(), "gunicorn.conf.py"), "--bind", bind]
+    if workers:
+        args += ["--workers", str(workers)]
+    args.append("wijknet.platform.app:create_app()")
+    os.execve(gunicorn, args, env)

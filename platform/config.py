@@ -1,0 +1,71 @@
+"""Configuration read from the environment, once, at app creation."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+DEV_SECRET = "dev-only-secret-not-for-production"
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable configuration."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    database_url: str | None
+    secret_key: str
+    base_domain: str | None
+    role_prefix: str | None
+    prepared_statements: bool
+    tenant_cache_seconds: float
+    migrations_dir: str
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+
+def repository_root() -> str:
+    # platform/config.py -> repository root; migrations/ and var/ live there.
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def load_settings(environ: dict | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    mode = env.get("WIJKNET_ENV", "development").strip().lower()
+    if mode not in {"development", "test", "production"}:
+        raise ConfigError(
+            f"WIJKNET_ENV={mode!r} is not one of development, test, production."
+        )
+    secret = env.get("SECRET_KEY", "")
+    if mode == "production":
+        if not secret or secret == DEV_SECRET or len(secret) < 32:
+            raise ConfigError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in "
+                "production (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
+            )
+        if not env.get("DATABASE_URL"):
+            raise ConfigError("DATABASE_URL must be set in production.")
+    base_domain = (env.get("WIJKNET_BASE_DOMAIN") or "").strip().lower() or None
+    if base_domain and not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:\d{1,5})?", base_domain):
+        raise ConfigError(f"WIJKNET_BASE_DOMAIN={base_domain!r} is not a host name.")
+    return Settings(
+        env=mode,
+        database_url=env.get("DATABASE_URL") or None,
+        secret_key=secret or DEV_SECRET,
+        base_domain=base_domain,
+        role_prefix=env.get("WIJKNET_ROLE_PREFIX") or None,
+        prepared_statements=_bool(env.get("WIJKNET_PREPARED_STATEMENTS"), default=True),
+        tenant_cache_seconds=float(env.get("WIJKNET_TENANT_CACHE_SECONDS", "5")),
+        migrations_dir=env.get("WIJKNET_MIGRATIONS_DIR") or os.path.join(repository_root(), "migrations"),
+    )

@@ -1,0 +1,63 @@
+"""The demo network: three living labs modelled on real kinds, with their people."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from ..tenancy.models import Tenant
+from ..tenancy.operations import add_member, ensure_user
+from ..tenancy.provisioning import TenantSpec, provision_tenant
+
+LABS = [
+    TenantSpec(
+        slug="de-werkplaats", name="De Werkplaats", type="cooperative", region="Utrecht Zuilen",
+        tagline="Twaalf zelfstandigen delen een oud schoolgebouw: werkplekken, gereedschap en opdrachten.",
+        plan="buurt", modules=("board", "assets", "ledger"),
+    ),
+    TenantSpec(
+        slug="startersco", name="Starterscoöperatie Op Eigen Kracht", type="social_cooperative",
+        region="Amsterdam Nieuw-West",
+        tagline="Mensen uit de bijstand bouwen samen een eigen bedrijf op, met coaching en gedeelde administratie.",
+        plan="pilot", modules=("board", "contracts", "ledger"),
+    ),
+    TenantSpec(
+        slug="tarwewijk", name="All Inclusive Wijk Tarwewijk", type="wijkbedrijf", region="Rotterdam-Zuid",
+        tagline="Het wijkbedrijf onderhoudt groen en woningen voor gemeente en corporatie, met werk voor bewoners.",
+        plan="netwerk", modules=("board", "assets", "contracts", "ledger"),
+    ),
+]
+
+# (email, name, {slug: role}, staff)
+PEOPLE = [
+    ("staf@wijknet.example", "Sanne de Staf", {}, True),
+    ("fatima@werkplaats.example", "Fatima El Amrani", {"de-werkplaats": "admin"}, False),
+    ("joost@werkplaats.example", "Joost Verhoeven", {"de-werkplaats": "moderator"}, False),
+    ("eva@werkplaats.example", "Eva Smit", {"de-werkplaats": "member"}, False),
+    ("mohamed@startersco.example", "Mohamed Yilmaz", {"startersco": "admin"}, False),
+    ("linda@startersco.example", "Linda Bakker", {"startersco": "moderator"}, False),
+    ("kees@startersco.example", "Kees Janssen", {"startersco": "member"}, False),
+    ("anouk@tarwewijk.example", "Anouk Pinas", {"tarwewijk": "admin"}, False),
+    ("ricardo@tarwewijk.example", "Ricardo Martina", {"tarwewijk": "moderator"}, False),
+    ("gerda@tarwewijk.example", "Gerda de Vries", {"tarwewijk": "member", "de-werkplaats": "member"}, False),
+]
+
+
+def seed_demo(engine: Engine, *, role_prefix: str, migrations_dir: str) -> Iterator[str]:
+    for spec in LABS:
+        with Session(engine) as session:
+            existing = session.scalars(select(Tenant).where(Tenant.slug == spec.slug)).one_or_none()
+        if existing is not None and existing.status != "provisioning":
+            yield f"living lab {spec.slug}: already there"
+            continue
+        tenant = provision_tenant(engine, spec, role_prefix=role_prefix, migrations_dir=migrations_dir, actor="demo-seed")
+        yield f"living lab {tenant.slug}: created ({tenant.schema_name})"
+    with Session(engine) as session, session.begin():
+        tenants = {t.slug: t for t in session.scalars(select(Tenant).where(Tenant.slug.in_([s.slug for s in LABS])))}
+        for email, name, roles, staff in PEOPLE:
+            user = ensure_user(session, email, name, staff=staff)
+            for slug, role in roles.items():
+                add_member(session, tenants[slug], user, role)
+    yield f"people: {len(PEOPLE)} ({sum(len(p[2]) for p in PEOPLE)} memberships)"

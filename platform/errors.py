@@ -1,0 +1,69 @@
+"""Domain errors and the one place that turns any error into JSON (API) or a page (HTML)."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A rule of the domain said no. Carries a code, a message and an HTTP status."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None, errors: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.code
+        self.status = status or self.status
+        self.errors = errors or {}
+
+
+def wants_json() -> bool:
+    return "/api/" in request.path or request.path.startswith("/api")
+
+
+def _page_messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("Something is wrong with this request"), _("Check the address or the form and try again.")),
+        403: (_("No access"), _("You do not have access to this page.")),
+        404: (_("Page not found"), _("This page does not exist, or it is not available to you.")),
+        405: (_("Not allowed"), _("This action is not possible here.")),
+        423: (_("This living lab is read-only"), _("It has been suspended: you can read everything, but nothing can be changed right now.")),
+        500: (_("Something went wrong on our side"), _("The error has been logged. Please try again in a moment.")),
+    }
+
+
+def _page(status: int, detail: str | None = None):
+    title, text = _page_messages().get(status, (_("Something went wrong"), detail or ""))
+    return render_template("errors/error.html", status=status, title=title, text=text), status
+
+
+def register_error_handlers(app: Flask, api) -> None:
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if wants_json():
+            return api.handle_http_exception(exc)
+        return _page(exc.code or 500, exc.description)
+
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        if wants_json():
+            return jsonify({"code": exc.status, "status": exc.code, "message": exc.message, "errors": exc.errors}), exc.status
+        return _page(exc.status, exc.message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):  # pragma: no cover - routed above
+            return _http(exc)
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if current_app.testing and current_app.config.get("PROPAGATE_EXCEPTIONS"):
+            raise exc
+        if wants_json():
+            return api.handle_http_exception(InternalServerError())
+        return _page(500)

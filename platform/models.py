@@ -1,0 +1,6 @@
+"""Imports every platform model so that the metadata is complete."""
+
+
+def load_platform_models() -> None:
+    from .identity import models as _identity  # noqa: F401
+    from .tenancy import models as _tenancy  # noqa: F401

@@ -1,0 +1,34 @@
+"""Public directory of living labs: GET /api/v1/tenants (slug, name, type, region only)."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from sqlalchemy import func, select
+
+from ..tenancy.models import Tenant
+from ..tenancy.routing import platform_db
+
+blp = Blueprint("directory", __name__, url_prefix="/api/v1/tenants", description="Directory of the network's living labs.")
+
+
+class TenantPublicSchema(Schema):
+    slug = fields.String(dump_only=True)
+    name = fields.String(dump_only=True)
+    type = fields.String(dump_only=True)
+    region = fields.String(dump_only=True)
+
+
+@blp.route("")
+class TenantDirectory(MethodView):
+    @blp.response(200, TenantPublicSchema(many=True))
+    @blp.paginate()
+    def get(self, pagination_parameters):
+        """List the living labs of the network (public)."""
+        session = platform_db()
+        visible = Tenant.status.in_(("active", "suspended"))
+        pagination_parameters.item_count = session.scalar(select(func.count()).select_from(Tenant).where(visible))
+        return session.scalars(
+            select(Tenant).where(visible).order_by(Tenant.slug)
+            .limit(pagination_parameters.page_size).offset(pagination_parameters.first_item)
+        ).all()

@@ -1,0 +1,83 @@
+"""Platform lookups done before a tenant's unit of work, as the application role, cached briefly.
+
+A status change made in this process is seen at once (`forget`); other processes see it
+within `tenant_cache_seconds`.
+"""
+from __future__ import annotations
+
+import threading
+
+from cachetools import TTLCache
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from .models import Domain, ModuleSetting, Tenant
+from .names import is_plausible_slug, normalise_host
+from .uow import TenantRef
+
+_MISSING = object()
+
+
+def tenant_ref(tenant: Tenant, modules: tuple[str, ...]) -> TenantRef:
+    return TenantRef(
+        id=tenant.id, slug=tenant.slug, name=tenant.name, type=tenant.type, region=tenant.region,
+        tagline=tenant.tagline, plan=tenant.plan, status=tenant.status,
+        schema_name=tenant.schema_name, role_name=tenant.role_name, modules=modules,
+    )
+
+
+class TenantDirectory:
+    def __init__(self, engine: Engine, ttl: float = 5.0, maxsize: int = 20_000):
+        self.engine = engine
+        self._by_slug: TTLCache = TTLCache(maxsize=maxsize, ttl=ttl)
+        self._by_host: TTLCache = TTLCache(maxsize=maxsize, ttl=ttl)
+        self._lock = threading.Lock()
+
+    def by_slug(self, slug: str) -> TenantRef | None:
+        """The servable tenant for `slug`; None when unknown or still being provisioned."""
+        if not is_plausible_slug(slug):
+            return None  # hostile or malformed input never reaches SQL
+        with self._lock:
+            cached = self._by_slug.get(slug, _MISSING)
+        if cached is not _MISSING:
+            return cached
+        ref = self._load(slug)
+        with self._lock:
+            self._by_slug[slug] = ref
+        return ref
+
+    def slug_for_host(self, host: str) -> str | None:
+        """The tenant slug a custom domain serves, or None."""
+        host = normalise_host(host)
+        if host is None:
+            return None
+        with self._lock:
+            cached = self._by_host.get(host, _MISSING)
+        if cached is not _MISSING:
+            return cached
+        with Session(self.engine) as session:
+            slug = session.scalar(
+                select(Tenant.slug).join(Domain, Domain.tenant_id == Tenant.id).where(Domain.host == host.split(":")[0])
+            )
+        with self._lock:
+            self._by_host[host] = slug
+        return slug
+
+    def forget(self, slug: str | None = None) -> None:
+        with self._lock:
+            if slug is None:
+                self._by_slug.clear()
+                self._by_host.clear()
+            else:
+                self._by_slug.pop(slug, None)
+
+    def _load(self, slug: str) -> TenantRef | None:
+        with Session(self.engine) as session:
+            tenant = session.scalars(select(Tenant).where(Tenant.slug == slug)).one_or_none()
+            if tenant is None or tenant.status == "provisioning":
+                return None
+            modules = tuple(sorted(session.scalars(
+                select(ModuleSetting.module).where(ModuleSetting.tenant_id == tenant.id, ModuleSetting.enabled)
+            )))
+            return tenant_ref(tenant, modules)

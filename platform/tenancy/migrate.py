@@ -1,0 +1,228 @@
+"""Alembic for the platform schema and for every tenant schema.
+
+Tenant schemas each keep their own `alembic_version` table; the platform registry
+(`platform.tenants.schema_version`) mirrors it in the same transaction, so finding the
+tenants that are behind is one indexed query and a no-op run over thousands of tenants
+costs one round trip.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Callable, Iterable
+
+from alembic import command
+from alembic.config import Config
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+
+from .names import quote_ident
+
+FILE_TEMPLATE = "%%(year)d%%(month).2d%%(day).2d_%%(hour).2d%%(minute).2d_%%(rev)s_%%(slug)s"
+LOCK_TIMEOUT = "5s"
+
+
+def alembic_config(migrations_dir: str, kind: str, database_url: str | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", os.path.join(migrations_dir, kind))
+    cfg.set_main_option("file_template", FILE_TEMPLATE)
+    if database_url:
+        cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return cfg
+
+
+@lru_cache(maxsize=8)
+def tenant_scripts(migrations_dir: str) -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(migrations_dir, "tenant"))
+
+
+def tenant_head(migrations_dir: str) -> str:
+    head = tenant_scripts(migrations_dir).get_current_head()
+    if head is None:
+        raise RuntimeError(f"No tenant migrations found in {migrations_dir}/tenant.")
+    return head
+
+
+def upgrade_platform(engine: Engine, migrations_dir: str) -> None:
+    cfg = alembic_config(migrations_dir, "platform")
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def platform_is_current(conn: Connection, migrations_dir: str) -> bool:
+    script = ScriptDirectory.from_config(alembic_config(migrations_dir, "platform"))
+    exists = conn.execute(text("SELECT to_regclass('platform.alembic_version') IS NOT NULL")).scalar()
+    if not exists:
+        return False
+    current = conn.execute(text("SELECT version_num FROM platform.alembic_version")).scalars().all()
+    return set(current) == set(script.get_heads())
+
+
+def stamp_tenant(conn: Connection, schema: str, migrations_dir: str) -> str:
+    """Record head in a freshly provisioned tenant schema (caller is switched into it)."""
+    script = tenant_scripts(migrations_dir)
+    ctx = MigrationContext.configure(conn, opts={"version_table_schema": schema})
+    head = tenant_head(migrations_dir)
+    ctx.stamp(script, head)
+    return head
+
+
+@dataclass
+class TenantToMigrate:
+    id: int
+    slug: str
+    schema_name: str
+    role_name: str
+    schema_version: str | None
+
+
+@dataclass
+class MigrationResult:
+    tenant_id: int
+    slug: str
+    ok: bool
+    from_version: str | None
+    to_version: str | None
+    error: str | None = None
+
+
+@dataclass
+class MigrationSummary:
+    head: str
+    results: list[MigrationResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[MigrationResult]:
+        return [r for r in self.results if not r.ok]
+
+    @property
+    def upgraded(self) -> list[MigrationResult]:
+        return [r for r in self.results if r.ok]
+
+
+def tenants_behind(conn: Connection, head: str, slugs: Iterable[str] | None = None) -> list[TenantToMigrate]:
+    sql = (
+        "SELECT id, slug, schema_name, role_name, schema_version FROM platform.tenants"
+        " WHERE status <> 'provisioning' AND (schema_version IS NULL OR schema_version <> :head)"
+    )
+    params: dict = {"head": head}
+    if slugs:
+        sql += " AND slug = ANY(:slugs)"
+        params["slugs"] = list(slugs)
+    rows = conn.execute(text(sql + " ORDER BY id"), params).all()
+    return [TenantToMigrate(*row) for row in rows]
+
+
+def migrate_tenant(engine: Engine, tenant: TenantToMigrate, migrations_dir: str) -> MigrationResult:
+    """Upgrade one tenant to head in one transaction, as the tenant's own role."""
+    script = tenant_scripts(migrations_dir)
+    head = tenant_head(migrations_dir)
+    try:
+        with engine.connect() as conn, conn.begin():
+            conn.execute(
+                text(
+                    "SELECT set_config('role', :role, true), set_config('search_path', :path, true),"
+                    " set_config('lock_timeout', :lock_timeout, true)"
+                ),
+                {"role": tenant.role_name, "path": quote_ident(tenant.schema_name), "lock_timeout": LOCK_TIMEOUT},
+            )
+            ctx = MigrationContext.configure(
+                conn,
+                opts={
+                    "version_table_schema": tenant.schema_name,
+                    "fn": lambda rev, _ctx: script._upgrade_revs(head, rev),
+                    "script": script,
+                },
+            )
+            with Operations.context(ctx):
+                ctx.run_migrations()
+            # Back to the application role for the registry, still in the same transaction:
+            # the schema and its registry entry change together or not at all.
+            conn.execute(text("SELECT set_config('role', 'none', true)"))
+            conn.execute(
+                text(
+                    "UPDATE platform.tenants SET schema_version = :head, migration_error = NULL,"
+                    " migration_failed_at = NULL, updated_at = now() WHERE id = :id"
+                ),
+                {"head": head, "id": tenant.id},
+            )
+        return MigrationResult(tenant.id, tenant.slug, True, tenant.schema_version, head)
+    except Exception as exc:  # noqa: BLE001 - one tenant's failure must not stop the others
+        message = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE platform.tenants SET migration_error = :error, migration_failed_at = now()"
+                    " WHERE id = :id"
+                ),
+                {"error": message + "\n" + traceback.format_exc(limit=3), "id": tenant.id},
+            )
+        return MigrationResult(tenant.id, tenant.slug, False, tenant.schema_version, tenant.schema_version, message)
+
+
+# --- parallel runner -----------------------------------------------------------------
+# Alembic's `op` is a module-level proxy, so migrations cannot run in threads; each worker
+# is a process with its own engine.
+_worker: dict = {}
+
+
+def _init_worker(database_url: str, migrations_dir: str, prepared_statements: bool) -> None:
+    from ..db import make_engine
+
+    _worker["engine"] = make_engine(database_url, prepared_statements=prepared_statements, pool_size=1)
+    _worker["migrations_dir"] = migrations_dir
+
+
+def _migrate_in_worker(tenant: TenantToMigrate) -> MigrationResult:
+    return migrate_tenant(_worker["engine"], tenant, _worker["migrations_dir"])
+
+
+def upgrade_tenants(
+    engine: Engine,
+    migrations_dir: str,
+    *,
+    jobs: int = 2,
+    slugs: Iterable[str] | None = None,
+    on_result: Callable[[MigrationResult], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+    prepared_statements: bool = True,
+) -> MigrationSummary:
+    head = tenant_head(migrations_dir)
+    with engine.connect() as conn:
+        todo = tenants_behind(conn, head, slugs)
+    summary = MigrationSummary(head=head)
+    if on_start:
+        on_start(len(todo))
+    if not todo:
+        return summary
+    if jobs <= 1 or len(todo) == 1:
+        for tenant in todo:
+            result = migrate_tenant(engine, tenant, migrations_dir)
+            summary.results.append(result)
+            if on_result:
+                on_result(result)
+        return summary
+    url = engine.url.render_as_string(hide_password=False)
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(todo)),
+        # spawn, not fork: a forked child would share the parent's pooled sockets.
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(url, migrations_dir, prepared_statements),
+    ) as pool:
+        futures = [pool.submit(_migrate_in_worker, t) for t in todo]
+        for future in as_completed(futures):
+            result = future.result()
+            summary.results.append(result)
+            if on_result:
+                on_result(result)
+    summary.results.sort(key=lambda r: r.tenant_id)
+    return summary

@@ -1,0 +1,156 @@
+"""Create and drop a tenant: registry row, database role, schema, tables at head, defaults.
+
+Provisioning is a sequence of steps, each one short transaction that checks before it
+acts, so a run that dies anywhere is finished by running the same command again. Tables
+are created from the models and stamped at head rather than migrated from the first
+revision (tests/platform/tenancy/test_migrations.py keeps the two identical).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from wijknet.tenants import MODULES, tenant_metadata
+
+from .lookups import tenant_ref
+from .migrate import stamp_tenant
+from .models import PLANS, TENANT_TYPES, ModuleSetting, StaffAuditEntry, Tenant
+from .names import quote_ident, role_name, schema_name, slug_problem
+from .uow import switch_to_tenant
+
+
+class ProvisioningError(ValueError):
+    """Input that cannot make a tenant; the message is meant for the person who typed it."""
+
+
+@dataclass(frozen=True)
+class TenantSpec:
+    slug: str
+    name: str
+    type: str = "other"
+    region: str = ""
+    tagline: str = ""
+    plan: str = "pilot"
+    modules: tuple[str, ...] = ("board",)
+
+    def problems(self) -> list[str]:
+        found = []
+        if problem := slug_problem(self.slug):
+            found.append(problem)
+        if not self.name or not self.name.strip() or len(self.name) > 120:
+            found.append("A name is 1 to 120 characters.")
+        if self.type not in TENANT_TYPES:
+            found.append(f"Type must be one of: {', '.join(TENANT_TYPES)}.")
+        if self.plan not in PLANS:
+            found.append(f"Plan must be one of: {', '.join(PLANS)}.")
+        unknown = sorted(set(self.modules) - set(MODULES))
+        if unknown:
+            found.append(f"Unknown module(s): {', '.join(unknown)}; known: {', '.join(MODULES)}.")
+        if len(self.region) > 120 or len(self.tagline) > 300:
+            found.append("Region is at most 120 and tagline at most 300 characters.")
+        return found
+
+
+def provision_tenant(engine: Engine, spec: TenantSpec, *, role_prefix: str, migrations_dir: str, actor: str = "cli") -> Tenant:
+    """Create the tenant described by `spec`, or finish one whose creation was interrupted."""
+    if problems := spec.problems():
+        raise ProvisioningError(" ".join(problems))
+    tenant_id = _register(engine, spec, role_prefix, actor)
+    with engine.connect() as conn:
+        tenant = _load(conn, tenant_id)
+    _create_role(engine, tenant.role_name)
+    _create_schema_and_tables(engine, tenant, migrations_dir)
+    _activate(engine, tenant_id)
+    with Session(engine) as session:
+        return session.get(Tenant, tenant_id)
+
+
+def _load(conn: Connection, tenant_id: int) -> Tenant:
+    with Session(conn) as session:
+        tenant = session.get(Tenant, tenant_id)
+        session.expunge(tenant)
+        return tenant
+
+
+def _register(engine: Engine, spec: TenantSpec, prefix: str, actor: str) -> int:
+    with Session(engine) as session, session.begin():
+        existing = session.scalars(select(Tenant).where(Tenant.slug == spec.slug).with_for_update()).one_or_none()
+        if existing is not None:
+            if existing.status != "provisioning":
+                raise ProvisioningError(f"A living lab with slug {spec.slug!r} already exists.")
+            return existing.id  # resume an interrupted run
+        tenant = Tenant(
+            slug=spec.slug, name=spec.name.strip(), type=spec.type, region=spec.region.strip(),
+            tagline=spec.tagline.strip(), plan=spec.plan, status="provisioning",
+            # Placeholders until the id is known; names derive from the id only.
+            schema_name=f"pending-{spec.slug}", role_name=f"pending-{prefix}-{spec.slug}",
+        )
+        session.add(tenant)
+        session.flush()
+        tenant.schema_name = schema_name(tenant.id)
+        tenant.role_name = role_name(prefix, tenant.id)
+        for module in MODULES.values():
+            session.add(ModuleSetting(
+                tenant_id=tenant.id, module=module.name, enabled=module.name in spec.modules,
+                settings=module.default_settings(),
+            ))
+        session.add(StaffAuditEntry(
+            actor=actor, action="tenant.created", tenant_id=tenant.id, tenant_slug=tenant.slug,
+            detail={"name": tenant.name, "plan": spec.plan, "modules": sorted(spec.modules)},
+        ))
+        return tenant.id
+
+
+def _create_role(engine: Engine, role: str) -> None:
+    with engine.begin() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar()
+        if not exists:
+            conn.execute(text(f"CREATE ROLE {quote_ident(role)} NOLOGIN"))
+        is_member = conn.execute(text("SELECT pg_has_role(current_user, :r, 'MEMBER')"), {"r": role}).scalar()
+        if not is_member:
+            conn.execute(text(f"GRANT {quote_ident(role)} TO CURRENT_USER"))
+
+
+def _create_schema_and_tables(engine: Engine, tenant: Tenant, migrations_dir: str) -> None:
+    """Schema, tables, version stamp and tenant defaults: all in one transaction."""
+    with engine.begin() as conn:
+        done = conn.execute(
+            text("SELECT to_regclass(:t) IS NOT NULL"), {"t": f"{quote_ident(tenant.schema_name)}.alembic_version"}
+        ).scalar()
+        if done:
+            return
+        conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(tenant.schema_name)} AUTHORIZATION {quote_ident(tenant.role_name)}"))
+        # From here on the tenant role owns what is created.
+        switch_to_tenant(conn, tenant_ref(tenant, modules=()))
+        tenant_metadata().create_all(conn, checkfirst=True)
+        stamp_tenant(conn, tenant.schema_name, migrations_dir)
+        conn.execute(text("INSERT INTO audit_log (action, detail) VALUES ('tenant.provisioned', '{}'::jsonb)"))
+
+
+def _activate(engine: Engine, tenant_id: int) -> None:
+    schema = quote_ident(schema_name(tenant_id))
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE platform.tenants SET status = 'active', updated_at = now(),"
+                f" schema_version = (SELECT version_num FROM {schema}.alembic_version LIMIT 1)"
+                " WHERE id = :id AND status = 'provisioning'"
+            ),
+            {"id": tenant_id},
+        )
+
+
+def drop_tenant(engine: Engine, tenant: Tenant, *, actor: str = "cli") -> None:
+    """Drop schema and role, then the registry rows. Each step may be repeated."""
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {quote_ident(tenant.schema_name)} CASCADE"))
+    with engine.begin() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": tenant.role_name}).scalar():
+            conn.execute(text(f"DROP ROLE {quote_ident(tenant.role_name)}"))
+    with Session(engine) as session, session.begin():
+        session.add(StaffAuditEntry(actor=actor, action="tenant.deleted", tenant_id=tenant.id, tenant_slug=tenant.slug, detail={"name": tenant.name}))
+        session.execute(Tenant.__table__.delete().where(Tenant.id == tenant.id))
+

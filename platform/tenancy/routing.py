@@ -1,0 +1,144 @@
+"""Which tenant a request is for, decided once per request.
+
+Canonical URLs are `/t/<slug>/...`. `HostRouting` (WSGI middleware) rewrites
+`<slug>.<WIJKNET_BASE_DOMAIN>` and custom domains onto that prefix, so every other part of
+the application only ever sees the path form. `bind_tenant` gives a blueprint mounted
+under `/t/<slug>` its tenant, its unit of work and the suspended-tenant rule.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, g, request
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import Locked
+
+from .lookups import TenantDirectory
+from .names import RESERVED_SLUGS, is_plausible_slug, normalise_host
+from .uow import TenantRef, TenantSession
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+GLOBAL_PATHS = ("/static/", "/healthz", "/readyz")
+
+
+class HostRouting:
+    """Map tenant hosts onto the `/t/<slug>` prefix; refuse malformed Host headers."""
+
+    def __init__(self, wsgi_app, directory: TenantDirectory, base_domain: str | None):
+        self.wsgi_app = wsgi_app
+        self.directory = directory
+        self.base_domain = base_domain.split(":")[0] if base_domain else None
+
+    def __call__(self, environ, start_response):
+        raw_host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+        host = normalise_host(raw_host)
+        if host is None:
+            body = b'{"code": 400, "status": "Bad Request", "message": "Malformed Host header."}'
+            start_response("400 Bad Request", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        slug = self.slug_for(host.split(":")[0])
+        path = environ.get("PATH_INFO", "") or "/"
+        if slug is not None and not path.startswith(GLOBAL_PATHS) and not path.startswith(f"/t/{slug}/") and path != f"/t/{slug}":
+            environ["PATH_INFO"] = f"/t/{slug}" + (path if path != "/" else "/")
+            environ["wijknet.host_routed"] = True
+        return self.wsgi_app(environ, start_response)
+
+    def slug_for(self, hostname: str) -> str | None:
+        if self.base_domain:
+            if hostname == self.base_domain:
+                return None
+            if hostname.endswith("." + self.base_domain):
+                label = hostname[: -len(self.base_domain) - 1]
+                if label in RESERVED_SLUGS:
+                    return None
+                # An implausible subdomain maps to a path no tenant has: a 404, no SQL.
+                return label if is_plausible_slug(label) else "-"
+        if hostname in {"localhost", "127.0.0.1", "::1"} or hostname.replace(".", "").isdigit():
+            return None
+        return self.directory.slug_for_host(hostname)
+
+
+def directory() -> TenantDirectory:
+    return current_app.extensions["wijknet"].directory
+
+
+def current_tenant() -> TenantRef:
+    tenant = g.get("tenant")
+    if tenant is None:
+        raise LookupError("No tenant in this request.")
+    return tenant
+
+
+def tenant_db() -> Session:
+    """The request's tenant unit of work, opened on first use; committed by the app at the end."""
+    if "tenant_session" not in g:
+        g.tenant_session = TenantSession(current_app.extensions["wijknet"].engine, current_tenant())
+    return g.tenant_session
+
+
+def platform_db() -> Session:
+    """A session as the application role, for platform tables only."""
+    if "platform_session" not in g:
+        g.platform_session = Session(current_app.extensions["wijknet"].engine)
+    return g.platform_session
+
+
+def bind_tenant(blueprint: Blueprint, module: str | None = None) -> Blueprint:
+    """Resolve `<slug>` to the tenant for every view of `blueprint` (404 when unknown)."""
+
+    @blueprint.url_value_preprocessor
+    def _pull_tenant(endpoint, values):
+        slug = (values or {}).pop("slug", None)
+        tenant = directory().by_slug(slug) if isinstance(slug, str) else None
+        if tenant is None:
+            abort(404)
+        if module is not None and module not in tenant.modules:
+            abort(404)
+        g.tenant = tenant
+
+    @blueprint.url_defaults
+    def _add_slug(endpoint, values):
+        if "slug" not in values and g.get("tenant") is not None:
+            values["slug"] = g.tenant.slug
+
+    return blueprint
+
+
+def refuse_writes_to_suspended_tenants():
+    """App-wide, before routing errors: any unsafe request under `/t/<slug>/` of a
+    suspended tenant answers 423, whatever the route. Its transactions are read-only too."""
+    if request.method in SAFE_METHODS or not request.path.startswith("/t/"):
+        return None
+    slug = request.path.split("/", 3)[2]
+    tenant = directory().by_slug(slug)
+    if tenant is not None and tenant.status == "suspended":
+        raise Locked("This living lab is suspended: it can be read, not changed.")
+    return None
+
+
+def finish_request(response):
+    """Commit the request's unit of work when the response is a success, else roll back."""
+    session = g.pop("tenant_session", None)
+    if session is not None:
+        try:
+            if response.status_code < 400:
+                session.commit()
+            else:
+                session.rollback()
+        finally:
+            session.close()
+    platform = g.pop("platform_session", None)
+    if platform is not None:
+        try:
+            if response.status_code < 400:
+                platform.commit()
+            else:
+                platform.rollback()
+        finally:
+            platform.close()
+    return response
+
+
+def close_sessions(_exc=None) -> None:
+    for key in ("tenant_session", "platform_session"):
+        session = g.pop(key, None)
+        if session is not None:
+            session.close()

@@ -1,0 +1,38 @@
+"""Tables every tenant schema has: its members (synced from the platform) and audit log."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Identity, Text, func, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from wijknet.platform.db import TenantBase
+
+
+class Member(TenantBase):
+    """A person of this living lab, as tenant pages see them (SPEC §2.1: no joins to platform)."""
+
+    __tablename__ = "members"
+    __table_args__ = (CheckConstraint("role IN ('member', 'moderator', 'admin')", name="role_known"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    # The platform user's id; deliberately no foreign key (Citus, export, restore).
+    user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    display_name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(Text, server_default="member")
+    organisation: Mapped[str | None] = mapped_column(Text)
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
+
+
+class TenantAuditEntry(TenantBase):
+    """What happened in this living lab and who did it. Append only."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+    actor_member_id: Mapped[int | None] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(Text)
+    detail: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
