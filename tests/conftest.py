@@ -1,0 +1,143 @@
+"""Fixtures: a fresh database per run on the configured server, the app, tenants, the CLI.
+
+Each run creates `wijknet_test_<hex>` on the server of DATABASE_URL (else the embedded
+pgserver in var/pg) and drops it, with its tenant roles, at the end. Role names carry the
+database name as prefix, so runs on one server never collide; roles left by a run that was
+killed are dropped by the next one.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+import subprocess
+import sys
+
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+from wijknet.platform.app import create_app
+from wijknet.platform.db import make_engine
+from wijknet.platform.devdb import embedded_server_url
+from wijknet.platform.tenancy.lookups import tenant_ref
+from wijknet.platform.tenancy.migrate import upgrade_platform
+from wijknet.platform.tenancy.names import role_prefix
+from wijknet.platform.tenancy.provisioning import TenantSpec, provision_tenant
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MIGRATIONS = os.path.join(REPO, "migrations")
+
+
+def _server_url() -> str:
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        return make_url(configured).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return embedded_server_url("postgres")
+
+
+def _conninfo(url: str, database: str) -> str:
+    return make_url(url).set(drivername="postgresql", database=database).render_as_string(hide_password=False)
+
+
+def _drop_stale(conn) -> None:
+    """Drop test databases and roles of earlier runs that died before cleaning up."""
+    alive = {r[0] for r in conn.execute("SELECT datname FROM pg_database")}
+    for (role,) in conn.execute(r"SELECT rolname FROM pg_roles WHERE rolname ~ '^wijknet_test_[0-9a-f]{8}_t_\d+$'").fetchall():
+        if role.rsplit("_t_", 1)[0] not in alive:
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    return _server_url()
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url):
+    name = f"wijknet_test_{secrets.token_hex(4)}"
+    admin = _conninfo(server_url, "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        _drop_stale(conn)
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        for (role,) in conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (name + "\\_t\\_%",)).fetchall():
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    eng = make_engine(database_url)
+    upgrade_platform(eng, MIGRATIONS)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def prefix(database_url) -> str:
+    return role_prefix(make_url(database_url).database)
+
+
+@pytest.fixture
+def environ(database_url) -> dict:
+    return {"WIJKNET_ENV": "test", "DATABASE_URL": database_url, "WIJKNET_TENANT_CACHE_SECONDS": "0"}
+
+
+@pytest.fixture
+def app(environ, engine):
+    return create_app(environ, engine=engine)
+
+
+@pytest.fixture
+def client(app):
+    with app.test_client() as c:
+        yield c
+
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def make_tenant(engine, prefix):
+    """Provision a tenant through the real provisioning code; returns its TenantRef."""
+
+    def make(slug: str | None = None, **kw):
+        slug = slug or f"lab-{next(_counter)}-{secrets.token_hex(3)}"
+        spec = TenantSpec(slug=slug, name=kw.pop("name", f"Lab {slug}"), **kw)
+        tenant = provision_tenant(engine, spec, role_prefix=prefix, migrations_dir=MIGRATIONS, actor="test")
+        return tenant_ref(tenant, tuple(sorted(spec.modules)))
+
+    return make
+
+
+@pytest.fixture
+def run_cli(environ):
+    """Run the real `wijknet` console script; returns the CompletedProcess."""
+    exe = os.path.join(os.path.dirname(sys.executable), "wijknet")
+
+    def run(*args: str, extra_env: dict | None = None, input: str | None = None):
+        env = dict(os.environ, **environ, **(extra_env or {}))
+        return subprocess.run([exe, *args], env=env, capture_output=True, text=True, input=input, timeout=300)
+
+    return run
+
+
+class QueryCounter:
+    def __init__(self):
+        self.statements: list[str] = []
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements.append(statement)
+
+
+@pytest.fixture
+def count_queries(engine):
+    counter = QueryCounter()
+    event.listen(engine, "before_cursor_execute", counter)
+    yield counter
+    event.remove(engine, "before_cursor_execute", counter)

@@ -1,0 +1,41 @@
+import pytest
+
+from wijknet.platform.app import create_app
+from wijknet.platform.config import DEV_SECRET, ConfigError, load_settings
+
+
+@pytest.mark.parametrize("secret", [None, "", DEV_SECRET, "short"])
+def test_production_refuses_missing_or_default_secret(secret):
+    env = {"WIJKNET_ENV": "production", "DATABASE_URL": "postgresql://x@localhost/x"}
+    if secret is not None:
+        env["SECRET_KEY"] = secret
+    with pytest.raises(ConfigError, match="SECRET_KEY must be set"):
+        load_settings(env)
+
+
+def test_production_refuses_to_create_app_without_secret():
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app({"WIJKNET_ENV": "production", "DATABASE_URL": "postgresql://x@localhost/x"})
+
+
+def test_production_needs_database_url():
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        load_settings({"WIJKNET_ENV": "production", "SECRET_KEY": "x" * 40})
+
+
+def test_production_settings_accepted():
+    settings = load_settings({"WIJKNET_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://x@h/db", "WIJKNET_BASE_DOMAIN": "wijknet.nl"})
+    assert settings.is_production and settings.base_domain == "wijknet.nl"
+
+
+def test_unknown_environment_and_bad_base_domain_refused():
+    with pytest.raises(ConfigError, match="WIJKNET_ENV"):
+        load_settings({"WIJKNET_ENV": "staging"})
+    with pytest.raises(ConfigError, match="WIJKNET_BASE_DOMAIN"):
+        load_settings({"WIJKNET_BASE_DOMAIN": "evil'.com"})
+
+
+def test_production_cookie_is_secure(engine, database_url):
+    app = create_app({"WIJKNET_ENV": "production", "SECRET_KEY": "s" * 40, "DATABASE_URL": database_url}, engine=engine)
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"

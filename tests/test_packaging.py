@@ -1,0 +1,47 @@
+"""SPEC §2: folder layout, import names, and the standard library's `platform` intact."""
+import os
+import subprocess
+import sys
+import tomllib
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_no_init_in_platform_folder():
+    assert not os.path.exists(os.path.join(REPO, "platform", "__init__.py"))
+
+
+def test_import_platform_from_repository_root_is_the_standard_library():
+    code = "import platform, sys; print(platform.__file__); print(platform.python_version())"
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    assert not out[0].startswith(REPO), f"`import platform` found {out[0]}"
+    assert out[1] == ".".join(map(str, sys.version_info[:3]))
+
+
+def test_import_names_map_to_the_folders():
+    import wijknet.platform.app as app_module
+    import wijknet.tenants as tenants
+
+    assert os.path.dirname(app_module.__file__) == os.path.join(REPO, "platform")
+    assert os.path.dirname(tenants.__file__) == os.path.join(REPO, "tenants")
+
+
+def test_pyproject_lists_every_subpackage():
+    with open(os.path.join(REPO, "pyproject.toml"), "rb") as fh:
+        listed = set(tomllib.load(fh)["tool"]["setuptools"]["packages"])
+    found = {"wijknet.platform", "wijknet.tenants"}
+    for folder, package in (("platform", "wijknet.platform"), ("tenants", "wijknet.tenants")):
+        for root, dirs, files in os.walk(os.path.join(REPO, folder)):
+            dirs[:] = [d for d in dirs if d != "__pycache__"]
+            if "__init__.py" in files:
+                rel = os.path.relpath(root, os.path.join(REPO, folder))
+                found.add(package if rel == "." else package + "." + rel.replace(os.sep, "."))
+    assert found == listed
+
+
+def test_console_script_installed():
+    exe = os.path.join(os.path.dirname(sys.executable), "wijknet")
+    result = subprocess.run([exe, "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    for command in ("db", "tenants", "demo", "serve"):
+        assert command in result.stdout
