@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from .models import Domain, ModuleSetting, Tenant
-from .names import is_plausible_slug, normalise_host
+from .names import RESERVED_SLUGS, is_plausible_slug, normalise_host
 from .uow import TenantRef
 
 _MISSING = object()
@@ -36,7 +36,7 @@ class TenantDirectory:
 
     def by_slug(self, slug: str) -> TenantRef | None:
         """The servable tenant for `slug`; None when unknown or still being provisioned."""
-        if not is_plausible_slug(slug):
+        if not is_plausible_slug(slug) or slug in RESERVED_SLUGS:
             return None  # hostile or malformed input never reaches SQL
         with self._lock:
             cached = self._by_slug.get(slug, _MISSING)

@@ -1,0 +1,101 @@
+"""Routing: path, subdomain and custom domain give the same page; hostile input never reaches SQL."""
+import pytest
+from sqlalchemy.orm import Session
+
+from wijknet.platform.app import create_app
+from wijknet.platform.tenancy.operations import add_domain, set_tenant_status
+
+pytestmark = pytest.mark.tenancy
+
+
+@pytest.fixture
+def hosted_app(environ, engine):
+    return create_app(dict(environ, WIJKNET_BASE_DOMAIN="wijknet.test"), engine=engine)
+
+
+def test_same_page_by_path_subdomain_and_custom_domain(hosted_app, make_tenant, engine):
+    tenant = make_tenant(name="Buurt Noord")
+    with Session(engine) as session, session.begin():
+        add_domain(session, tenant.slug, "Buurt-Noord.example.NL", actor="test")
+    client = hosted_app.test_client()
+    by_path = client.get(f"/t/{tenant.slug}/", base_url="http://wijknet.test")
+    by_host = client.get("/", base_url=f"http://{tenant.slug}.wijknet.test")
+    by_custom = client.get("/", base_url="http://buurt-noord.example.nl")
+    by_host_with_prefix = client.get(f"/t/{tenant.slug}/", base_url=f"http://{tenant.slug}.wijknet.test")
+    assert by_path.status_code == by_host.status_code == by_custom.status_code == by_host_with_prefix.status_code == 200
+    assert b"Buurt Noord" in by_path.data
+    assert by_path.data == by_host.data == by_custom.data == by_host_with_prefix.data
+
+
+def test_base_domain_and_www_serve_the_network(hosted_app, make_tenant):
+    tenant = make_tenant(name="Aaa Zichtbaar Lab")
+    client = hosted_app.test_client()
+    for host in ("wijknet.test", "www.wijknet.test"):
+        page = client.get("/", base_url=f"http://{host}")
+        assert page.status_code == 200 and b"Aaa Zichtbaar Lab" in page.data
+    # Static files are global on every host.
+    with client.get("/static/wijknet.css", base_url=f"http://{tenant.slug}.wijknet.test") as css:
+        assert css.status_code == 200
+
+
+def test_unknown_tenant_gets_404_page(client, hosted_app):
+    page = client.get("/t/does-not-exist/")
+    assert page.status_code == 404 and b"<html" in page.data
+    assert hosted_app.test_client().get("/", base_url="http://nobody-here.wijknet.test").status_code == 404
+    api = client.get("/t/does-not-exist/api/v1/anything")
+    assert api.status_code == 404 and api.json["code"] == 404
+
+
+HOSTILE_SLUGS = ["x'--", "..", "%2e%2e", "a" * 300, "caf%C3%A9", "ünï", "1;DROP TABLE tenants", "UPPER", "a b", "a\"b", "%00", "www"]
+
+
+@pytest.mark.parametrize("slug", HOSTILE_SLUGS)
+def test_hostile_slugs_are_404_without_sql(client, count_queries, slug):
+    response = client.get(f"/t/{slug}/")
+    assert response.status_code in (404, 400)
+    assert count_queries.statements == []
+
+
+HOSTILE_HOSTS = ["evil'.wijknet.test", "a" * 300 + ".wijknet.test", "ünï.wijknet.test", "x;drop.wijknet.test", "..wijknet.test", "a b", "x.wijknet.test\"", "%00.wijknet.test"]
+
+
+@pytest.mark.parametrize("host", HOSTILE_HOSTS)
+def test_hostile_hosts_are_400_or_404_without_sql(hosted_app, engine, count_queries, host):
+    response = hosted_app.test_client().get("/", headers={"Host": host})
+    assert response.status_code in (400, 404)
+    assert count_queries.statements == []
+
+
+def test_unknown_custom_domain_is_looked_up_once_and_cached(hosted_app, count_queries):
+    client = hosted_app.test_client()
+    client.get("/", base_url="http://not-a-tenant.example.org")
+    assert any("platform.domains" in s for s in count_queries.statements)
+
+
+def test_suspended_tenant_is_read_only(client, make_tenant, engine):
+    tenant = make_tenant(name="Stil Lab")
+    assert client.post(f"/t/{tenant.slug}/").status_code == 405  # active: route is GET only
+    with Session(engine) as session, session.begin():
+        set_tenant_status(session, tenant.slug, "suspended", actor="test", reason="unpaid")
+    page = client.get(f"/t/{tenant.slug}/")
+    assert page.status_code == 200
+    assert "opgeschort" in page.get_data(as_text=True)
+    for method in ("post", "put", "patch", "delete"):
+        response = getattr(client, method)(f"/t/{tenant.slug}/")
+        assert response.status_code == 423
+    api = client.post(f"/t/{tenant.slug}/api/v1/anything", json={})
+    assert api.status_code == 423 and api.json["code"] == 423
+    with Session(engine) as session, session.begin():
+        set_tenant_status(session, tenant.slug, "active", actor="test")
+    assert client.post(f"/t/{tenant.slug}/").status_code == 405
+
+
+def test_tenant_lookup_is_cached(environ, engine, make_tenant, count_queries):
+    app = create_app(dict(environ, WIJKNET_TENANT_CACHE_SECONDS="60"), engine=engine)
+    tenant = make_tenant()
+    client = app.test_client()
+    count_queries.statements.clear()
+    client.get(f"/t/{tenant.slug}/")
+    first = len([s for s in count_queries.statements if "platform.tenants" in s])
+    client.get(f"/t/{tenant.slug}/")
+    assert len([s for s in count_queries.statements if "platform.tenants" in s]) == first == 1

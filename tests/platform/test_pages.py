@@ -1,0 +1,107 @@
+"""Network and tenant pages, language switch, health, OpenAPI and the public directory."""
+import pytest
+from sqlalchemy.orm import Session
+
+from wijknet.platform.tenancy.models import Tenant
+from wijknet.platform.tenancy.operations import add_member, ensure_user
+
+
+def test_landing_page_lists_living_labs_in_dutch(client, make_tenant):
+    make_tenant(name="Aa Groene Buurt", type="wijkbedrijf", region="Utrecht")
+    page = client.get("/")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert '<html lang="nl">' in html
+    assert "Groene Buurt" in html and "Utrecht" in html and "Wijkbedrijf" in html
+    assert "Proeftuinen" in html
+
+
+def test_language_switch_to_english_and_back(client):
+    switched = client.get("/lang/en?next=/")
+    assert switched.status_code == 302 and switched.headers["Location"] == "/"
+    html = client.get("/").get_data(as_text=True)
+    assert '<html lang="en">' in html and "Living labs in the network" in html
+    client.get("/lang/nl")
+    assert '<html lang="nl">' in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"])
+def test_language_switch_redirects_only_to_local_paths(client, target):
+    response = client.get("/lang/en", query_string={"next": target})
+    assert response.headers["Location"] == "/"
+
+
+def test_tenant_home_shows_its_own_members_and_modules(client, make_tenant, engine):
+    a = make_tenant(name="Lab Alfa", modules=("board", "assets"))
+    b = make_tenant(name="Lab Beta", modules=("contracts",))
+    with Session(engine) as session, session.begin():
+        add_member(session, session.get(Tenant, a.id), ensure_user(session, f"admin@{a.slug}.example", "Alfa Admin"), "admin")
+    page_a = client.get(f"/t/{a.slug}/").get_data(as_text=True)
+    page_b = client.get(f"/t/{b.slug}/").get_data(as_text=True)
+    assert "Lab Alfa" in page_a and "1 lid" in page_a and "Businessbakkerij" in page_a
+    assert "Lab Beta" in page_b and "Nog niemand" in page_b and "Wijkbedrijf-contracten" in page_b
+    assert "Lab Alfa" not in page_b
+
+
+def test_empty_network_has_an_empty_state(environ, engine):
+    from wijknet.platform.app import create_app
+
+    app = create_app(environ, engine=engine)
+    with app.test_request_context("/"):
+        html = app.jinja_env.get_template("network/index.html").render(labs=[], total=0, page=1, pages=1)
+    assert "wijknet tenants create" in html
+
+
+def test_landing_page_paginates(client, make_tenant):
+    for _ in range(25):
+        make_tenant()
+    first = client.get("/").get_data(as_text=True)
+    assert 'rel="next"' in first
+    assert client.get("/?page=abc").status_code == 200
+    assert client.get("/?page=99999999999").status_code == 200
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+    assert client.get("/readyz").json == {"status": "ok"}
+
+
+def test_readiness_fails_when_database_is_missing(environ):
+    from wijknet.platform.app import create_app
+    from wijknet.platform.db import make_engine
+
+    bad = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/none")
+    app = create_app(environ, engine=bad)
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503 and response.json["status"] == "unavailable"
+    bad.dispose()
+
+
+def test_openapi_and_docs_are_served_by_us(client):
+    spec = client.get("/api/openapi.json")
+    assert spec.status_code == 200 and "/api/v1/tenants" in spec.json["paths"]
+    docs = client.get("/api/docs").get_data(as_text=True)
+    assert "/api/docs/assets/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
+    with client.get("/api/docs/assets/swagger-ui-bundle.js") as bundle:
+        assert bundle.status_code == 200
+
+
+def test_directory_api_shows_public_fields_only(client, make_tenant):
+    tenant = make_tenant(name="Publiek Lab", region="Zwolle", type="cooperative")
+    response = client.get("/api/v1/tenants", query_string={"page_size": 100})
+    assert response.status_code == 200
+    entry = next(item for item in response.json if item["slug"] == tenant.slug)
+    assert entry == {"slug": tenant.slug, "name": "Publiek Lab", "type": "cooperative", "region": "Zwolle"}
+    assert "X-Pagination" in response.headers
+
+
+def test_directory_api_bad_pagination_is_a_clear_4xx(client):
+    response = client.get("/api/v1/tenants", query_string={"page": "zero"})
+    assert response.status_code == 422
+    assert response.json["code"] == 422 and "errors" in response.json
+
+
+def test_security_headers(client):
+    response = client.get("/")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
