@@ -1,0 +1,95 @@
+"""The `wijknet` console script, run as a real process against the test database."""
+import json
+
+import pytest
+from sqlalchemy import text
+
+pytestmark = pytest.mark.tenancy
+
+
+def _exists(engine, kind: str, name: str) -> bool:
+    sql = {"schema": "SELECT 1 FROM pg_namespace WHERE nspname = :n", "role": "SELECT 1 FROM pg_roles WHERE rolname = :n"}[kind]
+    with engine.connect() as conn:
+        return bool(conn.execute(text(sql), {"n": name}).scalar())
+
+
+def test_two_tenants_created_by_the_cli(run_cli, engine, client):
+    first = run_cli("tenants", "create", "--slug", "cli-noord", "--name", "Buurt Noord", "--type", "wijkbedrijf", "--region", "Groningen", "--modules", "board,contracts", "--admin-email", "admin@noord.example")
+    second = run_cli("tenants", "create", "--slug", "cli-zuid", "--name", "Buurt Zuid", "--type", "cooperative")
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    listed = run_cli("tenants", "list", "--json")
+    assert listed.returncode == 0
+    rows = {row["slug"]: row for row in json.loads(listed.stdout)}
+    noord, zuid = rows["cli-noord"], rows["cli-zuid"]
+    assert noord["status"] == zuid["status"] == "active"
+    assert noord["modules"] == ["board", "contracts"] and noord["type"] == "wijkbedrijf"
+    for row in (noord, zuid):
+        assert _exists(engine, "schema", row["schema"]) and _exists(engine, "role", row["role"])
+    assert noord["schema"] != zuid["schema"]
+    page_noord = client.get("/t/cli-noord/").get_data(as_text=True)
+    page_zuid = client.get("/t/cli-zuid/").get_data(as_text=True)
+    assert "Buurt Noord" in page_noord and "1 lid" in page_noord and "Buurt Zuid" not in page_noord
+    assert "Buurt Zuid" in page_zuid and "Nog niemand" in page_zuid
+    human = run_cli("tenants", "list")
+    assert "cli-noord" in human.stdout and "cli-zuid" in human.stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--slug", "ab", "--name", "X"], "3 to 40 characters"),
+    (["--slug", "admin", "--name", "X"], "reserved"),
+    (["--slug", "good-slug-cli", "--name", "X", "--modules", "board,casino"], "Unknown module"),
+    (["--slug", "good-slug-cli", "--name", "X", "--admin-email", "not-an-email"], "not an email"),
+])
+def test_create_refuses_bad_input_with_message_and_exit_1(run_cli, args, message):
+    result = run_cli("tenants", "create", *args)
+    assert result.returncode == 1
+    assert message in result.stderr
+    if "not-an-email" not in args:
+        assert "good-slug-cli" not in run_cli("tenants", "list").stdout
+
+
+def test_usage_errors_exit_2(run_cli):
+    assert run_cli("tenants", "create", "--name", "No slug").returncode == 2
+    assert run_cli("tenants", "create", "--slug", "x-y-z", "--name", "N", "--plan", "gold").returncode == 2
+
+
+def test_duplicate_slug_exit_1(run_cli):
+    assert run_cli("tenants", "create", "--slug", "cli-dubbel", "--name", "Een").returncode == 0
+    again = run_cli("tenants", "create", "--slug", "cli-dubbel", "--name", "Twee")
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_suspend_resume_and_delete(run_cli, engine, client):
+    assert run_cli("tenants", "create", "--slug", "cli-weg", "--name", "Weg Lab").returncode == 0
+    row = next(r for r in json.loads(run_cli("tenants", "list", "--json").stdout) if r["slug"] == "cli-weg")
+    assert run_cli("tenants", "suspend", "--slug", "cli-weg", "--reason", "test").returncode == 0
+    assert client.post("/t/cli-weg/").status_code == 423
+    assert run_cli("tenants", "resume", "--slug", "cli-weg").returncode == 0
+    assert client.post("/t/cli-weg/").status_code == 405
+    refused = run_cli("tenants", "delete", "--slug", "cli-weg", input="wrong\n")
+    assert refused.returncode == 1 and "nothing was deleted" in refused.stderr
+    assert _exists(engine, "schema", row["schema"])
+    confirmed = run_cli("tenants", "delete", "--slug", "cli-weg", input="cli-weg\n")
+    assert confirmed.returncode == 0, confirmed.stderr
+    assert not _exists(engine, "schema", row["schema"]) and not _exists(engine, "role", row["role"])
+    assert client.get("/t/cli-weg/").status_code == 404
+    with engine.connect() as conn:
+        actions = conn.execute(text("SELECT action FROM platform.staff_audit_log WHERE tenant_slug = 'cli-weg' ORDER BY id")).scalars().all()
+    assert actions == ["tenant.created", "tenant.suspended", "tenant.resumed", "tenant.deleted"]
+
+
+def test_unknown_tenant_actions_exit_1(run_cli):
+    for command in ("suspend", "resume", "delete"):
+        result = run_cli("tenants", command, "--slug", "no-such-lab", "--yes") if command == "delete" else run_cli("tenants", command, "--slug", "no-such-lab")
+        assert result.returncode == 1 and "No living lab" in result.stderr
+
+
+def test_demo_seed_is_idempotent(run_cli):
+    first = run_cli("demo", "seed")
+    assert first.returncode == 0, first.stderr
+    second = run_cli("demo", "seed")
+    assert second.returncode == 0 and second.stdout.count("already there") == 3
+    rows = {r["slug"]: r for r in json.loads(run_cli("tenants", "list", "--json").stdout)}
+    assert {"de-werkplaats", "startersco", "tarwewijk"} <= set(rows)
+    assert {rows[s]["type"] for s in ("de-werkplaats", "startersco", "tarwewijk")} == {"cooperative", "social_cooperative", "wijkbedrijf"}

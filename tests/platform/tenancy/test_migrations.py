@@ -1,0 +1,130 @@
+"""Per-tenant migrations: version per schema, registry in step, failures isolated and resumed."""
+import json
+import os
+import shutil
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from wijknet.platform.tenancy.migrate import TenantToMigrate, migrate_tenant, tenant_head
+from wijknet.platform.tenancy.models import Tenant
+from wijknet.platform.tenancy.names import quote_ident
+from wijknet.platform.tenancy.provisioning import drop_tenant
+from wijknet.tenants import tenant_metadata
+
+pytestmark = pytest.mark.tenancy
+REPO = os.path.join(os.path.dirname(__file__), "..", "..", "..")
+MIGRATIONS = os.path.abspath(os.path.join(REPO, "migrations"))
+
+EXTRA_REVISION = '''"""add a note to members
+
+Revision ID: t9999
+Revises: {down}
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "t9999"
+down_revision = "{down}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.add_column("members", sa.Column("note", sa.Text(), nullable=True))
+    op.create_index("ix_members_note", "members", ["note"])
+
+
+def downgrade():
+    op.drop_index("ix_members_note", table_name="members")
+    op.drop_column("members", "note")
+'''
+
+
+@pytest.fixture
+def migrations_with_new_revision(tmp_path):
+    target = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, target, ignore=shutil.ignore_patterns("__pycache__"))
+    head = tenant_head(MIGRATIONS)
+    (target / "tenant" / "versions" / "20991231_0000_t9999_add_note.py").write_text(EXTRA_REVISION.format(down=head))
+    return str(target)
+
+
+def _columns(engine, schema):
+    with engine.connect() as conn:
+        return set(conn.execute(text("SELECT column_name FROM information_schema.columns WHERE table_schema = :s AND table_name = 'members'"), {"s": schema}).scalars())
+
+
+def _schema_version(engine, schema):
+    with engine.connect() as conn:
+        return conn.execute(text(f"SELECT version_num FROM {quote_ident(schema)}.alembic_version")).scalar()
+
+
+def test_failing_tenant_is_reported_kept_and_resumed(run_cli, make_tenant, engine, migrations_with_new_revision):
+    a, b, c = make_tenant(), make_tenant(), make_tenant()
+    old = tenant_head(MIGRATIONS)
+    with engine.begin() as conn:  # make b's migration fail: the column is already there
+        conn.execute(text(f"ALTER TABLE {quote_ident(b.schema_name)}.members ADD COLUMN note text"))
+    slugs = [arg for t in (a, b, c) for arg in ("--slug", t.slug)]
+    env = {"WIJKNET_MIGRATIONS_DIR": migrations_with_new_revision}
+
+    result = run_cli("tenants", "migrate", "--jobs", "2", *slugs, extra_env=env)
+    assert result.returncode == 1
+    assert "2 upgraded, 1 failed" in result.stdout
+    assert f"FAILED {b.slug}" in result.stderr and "DuplicateColumn" in result.stderr
+    assert "note" in _columns(engine, a.schema_name) and "note" in _columns(engine, c.schema_name)
+    assert _schema_version(engine, a.schema_name) == _schema_version(engine, c.schema_name) == "t9999"
+    assert _schema_version(engine, b.schema_name) == old
+    listed = {r["slug"]: r for r in json.loads(run_cli("tenants", "list", "--json").stdout)}
+    assert listed[a.slug]["schema_version"] == "t9999" and listed[a.slug]["migration_error"] is None
+    assert listed[b.slug]["schema_version"] == old and "DuplicateColumn" in listed[b.slug]["migration_error"]
+
+    with engine.begin() as conn:  # the operator repairs b
+        conn.execute(text(f"ALTER TABLE {quote_ident(b.schema_name)}.members DROP COLUMN note"))
+    resumed = run_cli("tenants", "migrate", *slugs, extra_env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "tenants behind head: 1" in resumed.stdout and "1 upgraded, 0 failed" in resumed.stdout
+    assert _schema_version(engine, b.schema_name) == "t9999"
+    noop = run_cli("tenants", "migrate", *slugs, extra_env=env)
+    assert "tenants behind head: 0" in noop.stdout and noop.returncode == 0
+
+    # Leave the shared test database at the normal head.
+    with Session(engine) as session:
+        for ref in (a, b, c):
+            drop_tenant(engine, session.get(Tenant, ref.id), actor="test")
+
+
+def test_db_upgrade_runs_platform_then_tenants(run_cli):
+    result = run_cli("db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    assert "platform: at head" in result.stdout and "0 failed" in result.stdout
+
+
+def _diff(engine, schema):
+    with engine.connect() as conn, conn.begin():
+        conn.execute(text("SELECT set_config('search_path', :s, true)"), {"s": quote_ident(schema)})
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+        return [d for d in compare_metadata(ctx, tenant_metadata()) if "alembic_version" not in str(d)]
+
+
+def test_provisioned_schema_equals_migrated_schema(engine, make_tenant, prefix):
+    provisioned = make_tenant()
+    assert _diff(engine, provisioned.schema_name) == []
+    # A schema built from the first migration onwards, by the per-tenant runner.
+    schema, role = "t_migrated_check", f"{prefix}_t_migrated_check"
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE ROLE {quote_ident(role)} NOLOGIN"))
+        conn.execute(text(f"GRANT {quote_ident(role)} TO CURRENT_USER"))
+        conn.execute(text(f"CREATE SCHEMA {quote_ident(schema)} AUTHORIZATION {quote_ident(role)}"))
+    try:
+        result = migrate_tenant(engine, TenantToMigrate(-1, "migrated-check", schema, role, None), MIGRATIONS)
+        assert result.ok, result.error
+        assert _diff(engine, schema) == []
+        assert _schema_version(engine, schema) == tenant_head(MIGRATIONS)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {quote_ident(schema)} CASCADE"))
+            conn.execute(text(f"DROP ROLE IF EXISTS {quote_ident(role)}"))
