@@ -13,7 +13,7 @@ import sys
 import click
 from flask import current_app
 from flask.cli import FlaskGroup
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .app import create_app
@@ -252,8 +252,14 @@ def serve(bind: str, workers: int | None) -> None:
     gunicorn = shutil.which("gunicorn") or os.path.join(os.path.dirname(sys.executable), "gunicorn")
     env = dict(os.environ, DATABASE_URL=state.engine.url.render_as_string(hide_password=False))
     with Session(state.engine) as session:
-        count = session.scalar(select(func.count()).select_from(Tenant))
-    click.echo(f"wijknet on http://{bind}/  ({count} living labs)")
+        labs = session.execute(select(Tenant.slug, Tenant.name).where(Tenant.status != "provisioning").order_by(Tenant.id)).all()
+    base = f"http://{bind}"
+    click.echo(f"\nwijknet is served on {base}/")
+    click.echo(f"  network landing page   {base}/")
+    for slug, name in labs:
+        click.echo(f"  {name[:22]:<22} {base}/t/{slug}/")
+    click.echo(f"  API docs               {base}/api/docs")
+    click.echo("  All pages are public for now; sign-in with OpenID Connect is not built yet.\n")
     args = [gunicorn, "--config", os.path.join(repository_root(), "gunicorn.conf.py"), "--bind", bind]
     if workers:
         args += ["--workers", str(workers)]
