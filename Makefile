@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 MO     := platform/translations/nl/LC_MESSAGES/messages.mo
 PO     := platform/translations/nl/LC_MESSAGES/messages.po
 
-.PHONY: run test install bench clean-db
+.PHONY: run test install system-deps bench clean-db
 
 run: install
 	$(BIN)/wijknet db upgrade
@@ -14,8 +14,19 @@ run: install
 	$(BIN)/wijknet serve
 
 # Uses DATABASE_URL when set, else the embedded PostgreSQL in var/pg.
-test: install
+test: install system-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The suite starts Debian's pgbouncer and drives Debian's Chromium. Installed when we may.
+system-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -x /usr/sbin/pgbouncer ] || missing="$$missing pgbouncer"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "make test needs:$$missing (Debian: sudo apt-get install$$missing)"; exit 1; fi; \
+	fi
 
 install: $(STAMP) $(MO)
 

@@ -8,6 +8,7 @@ killed are dropped by the next one.
 from __future__ import annotations
 
 import itertools
+from contextlib import contextmanager
 import os
 import secrets
 import subprocess
@@ -55,19 +56,27 @@ def server_url() -> str:
     return _server_url()
 
 
-@pytest.fixture(scope="session")
-def database_url(server_url):
+@contextmanager
+def fresh_database(server_url: str, label: str = ""):
+    """A new database on the server, dropped afterwards with the tenant roles it made."""
     name = f"wijknet_test_{secrets.token_hex(4)}"
     admin = _conninfo(server_url, "postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
         _drop_stale(conn)
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    yield url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        for (role,) in conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (name + "\\_t\\_%",)).fetchall():
-            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            for (role,) in conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (name + "\\_t\\_%",)).fetchall():
+                conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url):
+    with fresh_database(server_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,256 @@
+"""The residents' experience gate (WCAG 2.1 AA, phone first, Dutch and English).
+
+`gate_check(base_url, path, role, width, lang)` opens one page in headless Chromium and
+returns its problems, each naming page, role, width, language and rule. The pages come
+from the app's URL map (`gate_pages`), so a new page is checked without anyone listing it.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from dataclasses import dataclass, field
+
+import pytest
+from babel.messages.pofile import read_po
+from werkzeug.serving import make_server
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ARTIFACTS = os.path.join(REPO, "test-artifacts")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+WIDTHS = {"phone": (390, 844), "desktop": (1280, 800)}
+LANGUAGES = ("nl", "en")
+# Roles the crawler can act as. Signing in (OpenID Connect) is not built yet, so every role
+# sees what an anonymous visitor sees; member, moderator, tenant admin and staff join here
+# with a login function once it exists.
+ROLES = ("anonymous",)
+MAX_PAGE_BYTES = 150 * 1024
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+# Values for URL arguments: the demo network's ids. A rule with an argument not listed
+# here is reported as a page that cannot be reached.
+DEMO_VALUES = {"slug": "tarwewijk"}
+# Endpoints that are not residents' HTML pages, with the reason.
+NOT_PAGES = {
+    "static": "static files",
+    "api_docs_assets": "files of the API docs",
+    "health.healthz": "JSON for load balancers",
+    "health.readyz": "JSON for load balancers",
+    "i18n.switch_language": "a redirect that sets the language cookie",
+    "api-docs.openapi_json": "the OpenAPI document (JSON)",
+    "api-docs.openapi_swagger_ui": "developer tool for the API (Swagger UI, over 1 MB of script), not a residents' page",
+}
+# Pages whose screenshots go into the guides and README (phone width); later modules add theirs.
+KEY_PAGES = {"network": "/", "tenant-home": "/t/tarwewijk/"}
+
+
+@dataclass
+class GateReport:
+    views: int = 0
+    pages: set = field(default_factory=set)
+    problems: list = field(default_factory=list)
+
+
+REPORT = GateReport()
+
+
+def gate_pages(app) -> tuple[list[str], list[str]]:
+    """(paths to check, problems) for every GET rule of the app."""
+    paths, problems = [], []
+    with app.test_request_context():
+        for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+            if "GET" not in rule.methods or rule.endpoint in NOT_PAGES:
+                continue
+            if rule.endpoint.startswith(("api-docs.", "directory.")) or rule.rule.startswith("/api/") or "/api/" in rule.rule:
+                continue  # JSON API, checked by its own tests
+            missing = [arg for arg in rule.arguments if arg not in DEMO_VALUES]
+            if missing:
+                problems.append(f"page={rule.rule} rule=unreachable: no demo value for {', '.join(missing)} (add it to DEMO_VALUES)")
+                continue
+            from flask import url_for
+
+            paths.append(url_for(rule.endpoint, **{a: DEMO_VALUES[a] for a in rule.arguments}))
+    return paths, problems
+
+
+def english_phrases() -> list[str]:
+    """English source texts that must not appear on a Dutch page."""
+    with open(os.path.join(REPO, "platform/translations/nl/LC_MESSAGES/messages.po"), "rb") as fh:
+        catalog = read_po(fh, locale="nl")
+    phrases = []
+    for message in catalog:
+        if not message.id or isinstance(message.id, tuple):
+            continue
+        if message.string and message.string != message.id and len(message.id) >= 12 and "%(" not in message.id:
+            phrases.append(message.id)
+    return phrases
+
+
+PAGE_CHECKS_JS = """
+() => {
+  const doc = document.documentElement;
+  const problems = [];
+  if (doc.scrollWidth > window.innerWidth + 1) problems.push(["horizontal-scroll", `content is ${doc.scrollWidth}px wide in a ${window.innerWidth}px window`]);
+  for (const el of document.querySelectorAll('input, select, textarea')) {
+    if (['hidden', 'submit', 'button', 'reset', 'image'].includes(el.type)) continue;
+    const named = (el.labels && el.labels.length) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || el.getAttribute('title');
+    if (!named) problems.push(["unlabelled-field", el.outerHTML.slice(0, 120)]);
+  }
+  return {lang: doc.getAttribute('lang') || '', problems, text: document.body ? document.body.innerText : ''};
+}
+"""
+
+FOCUS_JS = """
+() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const s = getComputedStyle(el);
+  const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0;
+  return {tag: el.tagName.toLowerCase(), visible: outline || s.boxShadow !== 'none'};
+}
+"""
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Chromium is needed for the residents' gate: apt-get install chromium (.ci/run does this)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+class LiveServer:
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def demo_app(server_url):
+    """The seeded demo network in a database of its own, as `make run` shows it."""
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import fresh_database
+    from wijknet.platform.app import create_app
+    from wijknet.platform.db import make_engine
+    from wijknet.platform.demo.seed import seed_demo
+    from wijknet.platform.tenancy.migrate import upgrade_platform
+    from wijknet.platform.tenancy.names import role_prefix
+
+    migrations = os.path.join(REPO, "migrations")
+    with fresh_database(server_url) as url:
+        engine = make_engine(url)
+        upgrade_platform(engine, migrations)
+        list(seed_demo(engine, role_prefix=role_prefix(make_url(url).database), migrations_dir=migrations))
+        yield create_app({"WIJKNET_ENV": "test", "DATABASE_URL": url}, engine=engine)
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_demo(demo_app):
+    with LiveServer(demo_app) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def gate_check(browser):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    english = english_phrases()
+
+    def check(base_url: str, path: str, role: str, width: str, lang: str, screenshot: str | None = None, record: bool = True) -> list[str]:
+        where = f"page={path} role={role} width={width} lang={lang}"
+        context = browser.new_context(viewport=dict(zip(("width", "height"), WIDTHS[width])), locale="nl-NL" if lang == "nl" else "en-GB")
+        context.add_cookies([{"name": "lang", "value": lang, "url": base_url}])
+        problems: list[str] = []
+        foreign: list[str] = []
+        weight = {"bytes": 0}
+
+        def route(route_):
+            if route_.request.url.startswith(base_url):
+                route_.continue_()
+            else:
+                foreign.append(route_.request.url)
+                route_.abort()
+
+        context.route("**/*", route)
+        page = context.new_page()
+        page.on("console", lambda msg: msg.type == "error" and problems.append(f"{where} rule=console-error: {msg.text[:200]}"))
+        page.on("pageerror", lambda exc: problems.append(f"{where} rule=page-error: {str(exc)[:200]}"))
+
+        def count(response):
+            if response.request.resource_type in ("document", "stylesheet", "script"):
+                try:
+                    weight["bytes"] += len(response.body())
+                except Exception:  # noqa: BLE001 - a redirect has no body
+                    pass
+
+        page.on("response", count)
+        try:
+            response = page.goto(base_url + path, wait_until="load")
+            if response is None or response.status >= 400:
+                problems.append(f"{where} rule=http-status: {response.status if response else 'no response'}")
+            results = axe.run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]})
+            for violation in results.response["violations"]:
+                targets = ", ".join(str(n["target"]) for n in violation["nodes"][:3])
+                problems.append(f"{where} rule=axe:{violation['id']} ({violation['impact']}): {violation['help']} at {targets}")
+            state = page.evaluate(PAGE_CHECKS_JS)
+            for rule, detail in state["problems"]:
+                problems.append(f"{where} rule={rule}: {detail}")
+            if state["lang"] != lang:
+                problems.append(f"{where} rule=page-language: html lang is {state['lang']!r}")
+            if re.search(r"%\(\w+\)[sd]|\bmsgid\b", state["text"]):
+                problems.append(f"{where} rule=untranslated-message: a message id or placeholder is shown")
+            if lang == "nl":
+                for phrase in english:
+                    if phrase in state["text"]:
+                        problems.append(f"{where} rule=english-on-dutch-page: {phrase!r}")
+            for _ in range(3):
+                page.keyboard.press("Tab")
+                focus = page.evaluate(FOCUS_JS)
+                if focus is not None and not focus["visible"]:
+                    problems.append(f"{where} rule=focus-visible: focused <{focus['tag']}> has no visible outline")
+            if weight["bytes"] > MAX_PAGE_BYTES:
+                problems.append(f"{where} rule=page-weight: {weight['bytes'] // 1024} kB of HTML, CSS and JS (limit {MAX_PAGE_BYTES // 1024} kB)")
+            for url in foreign:
+                problems.append(f"{where} rule=third-party-request: {url}")
+            if screenshot:
+                page.keyboard.press("Escape")
+                page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
+                page.screenshot(path=screenshot, full_page=True)
+        finally:
+            context.close()
+        if record:
+            REPORT.views += 1
+            REPORT.pages.add(path)
+            REPORT.problems.extend(problems)
+        return problems
+
+    return check
+
+
+def pytest_terminal_summary(terminalreporter):
+    if REPORT.views:
+        terminalreporter.write_line(
+            f"residents' gate: {len(REPORT.pages)} pages x {len(ROLES)} roles x {len(WIDTHS)} widths x "
+            f"{len(LANGUAGES)} languages = {REPORT.views} page views checked, {len(REPORT.problems)} problems"
+        )
