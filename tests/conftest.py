@@ -57,7 +57,7 @@ def server_url() -> str:
 
 
 @contextmanager
-def fresh_database(server_url: str, label: str = ""):
+def fresh_database(server_url: str):
     """A new database on the server, dropped afterwards with the tenant roles it made."""
     name = f"wijknet_test_{secrets.token_hex(4)}"
     admin = _conninfo(server_url, "postgres")

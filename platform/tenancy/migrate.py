@@ -57,13 +57,17 @@ def upgrade_platform(engine: Engine, migrations_dir: str) -> None:
         command.upgrade(cfg, "head")
 
 
+@lru_cache(maxsize=8)
+def platform_heads(migrations_dir: str) -> frozenset[str]:
+    return frozenset(ScriptDirectory.from_config(alembic_config(migrations_dir, "platform")).get_heads())
+
+
 def platform_is_current(conn: Connection, migrations_dir: str) -> bool:
-    script = ScriptDirectory.from_config(alembic_config(migrations_dir, "platform"))
     exists = conn.execute(text("SELECT to_regclass('platform.alembic_version') IS NOT NULL")).scalar()
     if not exists:
         return False
     current = conn.execute(text("SELECT version_num FROM platform.alembic_version")).scalars().all()
-    return set(current) == set(script.get_heads())
+    return set(current) == platform_heads(migrations_dir)
 
 
 def stamp_tenant(conn: Connection, schema: str, migrations_dir: str) -> str:

@@ -115,9 +115,11 @@ def refuse_writes_to_suspended_tenants():
 
 
 def finish_request(response):
-    """Commit the request's unit of work when the response is a success, else roll back."""
-    session = g.pop("tenant_session", None)
-    if session is not None:
+    """Commit the request's sessions when the response is a success, else roll back."""
+    for key in ("tenant_session", "platform_session"):
+        session = g.pop(key, None)
+        if session is None:
+            continue
         try:
             if response.status_code < 400:
                 session.commit()
@@ -125,15 +127,6 @@ def finish_request(response):
                 session.rollback()
         finally:
             session.close()
-    platform = g.pop("platform_session", None)
-    if platform is not None:
-        try:
-            if response.status_code < 400:
-                platform.commit()
-            else:
-                platform.rollback()
-        finally:
-            platform.close()
     return response
 
 
