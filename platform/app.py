@@ -8,7 +8,7 @@ from flask import Flask, send_from_directory
 from flask_smorest import Api
 from sqlalchemy.engine import Engine
 
-from . import errors, health, i18n
+from . import errors, health, i18n, security
 from .config import Settings, load_settings
 from .db import database_name, make_engine
 from .devdb import resolve_database_url
@@ -54,11 +54,15 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
     app.extensions["wijknet"] = PlatformState(settings, engine, directory, prefix)
 
     i18n.init_app(app)
+    security.init_app(app)
     _register_template_helpers(app)
     api = Api(app)
     errors.register_error_handlers(app, api)
     _register_api_assets(app)
     app.register_blueprint(health.bp)
+    from .identity import views as identity_views
+
+    identity_views.init_app(app)
 
     from .network import api as network_api, views as network_views
     from wijknet.tenants.core import views as tenant_core_views
@@ -68,6 +72,7 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
     app.register_blueprint(tenant_core_views.bp)
 
     app.before_request(refuse_writes_to_suspended_tenants)
+    app.before_request(security.check_csrf)
     app.after_request(finish_request)
     app.teardown_request(close_sessions)
     app.after_request(_security_headers)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass
 
 DEV_SECRET = "dev-only-secret-not-for-production"
 
@@ -28,7 +29,7 @@ class Settings:
     prepared_statements: bool
     tenant_cache_seconds: float
     migrations_dir: str
-    extra: dict = field(default_factory=dict)
+    oidc_providers: tuple = ()
 
     @property
     def is_production(self) -> bool:
@@ -59,6 +60,7 @@ def load_settings(environ: dict | None = None) -> Settings:
     base_domain = (env.get("WIJKNET_BASE_DOMAIN") or "").strip().lower() or None
     if base_domain and not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:\d{1,5})?", base_domain):
         raise ConfigError(f"WIJKNET_BASE_DOMAIN={base_domain!r} is not a host name.")
+    providers = _oidc_providers(env.get("WIJKNET_OIDC_PROVIDERS", ""))
     return Settings(
         env=mode,
         database_url=env.get("DATABASE_URL") or None,
@@ -68,4 +70,41 @@ def load_settings(environ: dict | None = None) -> Settings:
         prepared_statements=_bool(env.get("WIJKNET_PREPARED_STATEMENTS"), default=True),
         tenant_cache_seconds=float(env.get("WIJKNET_TENANT_CACHE_SECONDS", "5")),
         migrations_dir=env.get("WIJKNET_MIGRATIONS_DIR") or os.path.join(repository_root(), "migrations"),
+        oidc_providers=providers,
     )
+
+
+@dataclass(frozen=True)
+class OidcProvider:
+    """A network-wide OpenID Connect provider (WIJKNET_OIDC_PROVIDERS, a JSON list)."""
+
+    name: str
+    label: str
+    issuer: str
+    client_id: str
+    client_secret: str
+
+
+def _oidc_providers(raw: str) -> tuple[OidcProvider, ...]:
+    if not raw.strip():
+        return ()
+    try:
+        items = json.loads(raw)
+        providers = tuple(
+            OidcProvider(
+                name=item["name"], label=item.get("label") or item["name"], issuer=item["issuer"].rstrip("/"),
+                client_id=item["client_id"], client_secret=item.get("client_secret", ""),
+            )
+            for item in items
+        )
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise ConfigError(
+            "WIJKNET_OIDC_PROVIDERS must be a JSON list of objects with name, issuer, client_id and "
+            f"client_secret (and optionally label): {exc}"
+        ) from None
+    for provider in providers:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", provider.name):
+            raise ConfigError(f"OpenID provider name {provider.name!r}: use 1-40 lowercase letters, digits and hyphens.")
+        if not provider.issuer.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ConfigError(f"OpenID provider {provider.name!r}: the issuer must be an https:// URL.")
+    return providers

@@ -44,9 +44,11 @@ NOT_PAGES = {
     "i18n.switch_language": "a redirect that sets the language cookie",
     "api-docs.openapi_json": "the OpenAPI document (JSON)",
     "api-docs.openapi_swagger_ui": "developer tool for the API (Swagger UI, over 1 MB of script), not a residents' page",
+    "identity.login_start": "a redirect to the OpenID provider",
+    "identity.login_callback": "the provider's redirect back; it ends in a redirect or the login page",
 }
 # Pages whose screenshots go into the guides and README (phone width); later modules add theirs.
-KEY_PAGES = {"network": "/", "tenant-home": "/t/tarwewijk/"}
+KEY_PAGES = {"network": "/", "tenant-home": "/t/tarwewijk/", "login": "/login"}
 
 
 @dataclass

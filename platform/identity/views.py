@@ -1,0 +1,97 @@
+"""Sign in with OpenID Connect (authorization code + PKCE S256, state, nonce) and sign out."""
+from __future__ import annotations
+
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.flask_client import OAuth
+from flask import Blueprint, Flask, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from ..i18n import safe_next
+from ..tenancy.routing import platform_db
+from .models import User
+from .operations import LoginRefused, user_for_identity
+
+bp = Blueprint("identity", __name__)
+oauth = OAuth()
+
+
+def init_app(app: Flask) -> None:
+    oauth.init_app(app)
+    registry = {}
+    for provider in app.extensions["wijknet"].settings.oidc_providers:
+        registry[provider.name] = provider
+        oauth.register(
+            provider.name,
+            client_id=provider.client_id,
+            client_secret=provider.client_secret,
+            server_metadata_url=f"{provider.issuer}/.well-known/openid-configuration",
+            client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256"},
+            overwrite=True,
+        )
+    app.extensions["wijknet_providers"] = registry
+    app.register_blueprint(bp)
+    app.before_request(_load_user)
+    app.context_processor(lambda: {"current_user": g.get("user")})
+
+
+def _providers() -> dict:
+    return current_app.extensions["wijknet_providers"]
+
+
+def _load_user() -> None:
+    user_id = session.get("user_id")
+    g.user = platform_db().get(User, user_id) if isinstance(user_id, int) else None
+
+
+def _refused(message: str, status: int = 400):
+    session.pop("user_id", None)
+    return render_template("identity/login.html", providers=_providers().values(), next="/", error=message), status
+
+
+@bp.get("/login")
+def login_page():
+    return render_template("identity/login.html", providers=_providers().values(), next=safe_next(request.args.get("next")))
+
+
+@bp.get("/login/<name>")
+def login_start(name: str):
+    if name not in _providers():
+        abort(404)
+    session["login_next"] = safe_next(request.args.get("next"))
+    client = oauth.create_client(name)
+    try:
+        return client.authorize_redirect(url_for("identity.login_callback", name=name, _external=True))
+    except (AuthlibBaseError, OSError):
+        return _refused(_("The sign-in service cannot be reached right now. Please try again later."), 503)
+
+
+@bp.get("/login/<name>/callback")
+def login_callback(name: str):
+    if name not in _providers():
+        abort(404)
+    client = oauth.create_client(name)
+    try:
+        token = client.authorize_access_token()
+    except AuthlibBaseError as exc:
+        current_app.logger.info("login refused at %s: %s", name, exc)
+        return _refused(_("Signing in did not succeed. Please start again."))
+    except OSError:
+        return _refused(_("The sign-in service cannot be reached right now. Please try again later."), 503)
+    claims = token.get("userinfo")
+    if not claims or not claims.get("sub") or not claims.get("iss"):
+        # authlib validates the ID token only when it kept a nonce: insist on one.
+        return _refused(_("Signing in did not succeed. Please start again."))
+    try:
+        user = user_for_identity(platform_db(), issuer=claims["iss"], subject=str(claims["sub"]), claims=dict(claims))
+    except LoginRefused:
+        return _refused(_("An account with this email address already exists. Sign in the way you did before."), 403)
+    target = session.get("login_next") or "/"
+    session.clear()  # a fresh session at login: nothing from before survives
+    session["user_id"] = user.id
+    return redirect(safe_next(target))
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    return redirect(safe_next(request.form.get("next")))
