@@ -11,7 +11,7 @@ PO     := platform/translations/nl/LC_MESSAGES/messages.po
 run: install
 	$(BIN)/wijknet db upgrade
 	$(BIN)/wijknet demo seed
-	$(BIN)/wijknet serve
+	$(BIN)/wijknet serve --demo-login
 
 # Uses DATABASE_URL when set, else the embedded PostgreSQL in var/pg.
 test: install system-deps

@@ -244,9 +244,14 @@ def demo_seed() -> None:
 @main.command("serve")
 @click.option("--bind", default="127.0.0.1:8000", show_default=True)
 @click.option("--workers", default=None, type=int, help="Default: gunicorn.conf.py")
-def serve(bind: str, workers: int | None) -> None:
+@click.option("--demo-login", is_flag=True, help="Also run a local OpenID provider with the demo people (not in production).")
+@click.option("--demo-login-port", default=8001, show_default=True, type=click.IntRange(1024, 65535))
+def serve(bind: str, workers: int | None, demo_login: bool, demo_login_port: int) -> None:
     """Serve with gunicorn (config: gunicorn.conf.py)."""
+    import subprocess
+
     from .config import repository_root
+    from .demo.seed import LABS, PEOPLE
 
     state = _state()
     gunicorn = shutil.which("gunicorn") or os.path.join(os.path.dirname(sys.executable), "gunicorn")
@@ -259,9 +264,40 @@ def serve(bind: str, workers: int | None) -> None:
     for slug, name in labs:
         click.echo(f"  {name[:22]:<22} {base}/t/{slug}/")
     click.echo(f"  API docs               {base}/api/docs")
-    click.echo("  All pages are public for now; sign-in with OpenID Connect is not built yet.\n")
     args = [gunicorn, "--config", os.path.join(repository_root(), "gunicorn.conf.py"), "--bind", bind]
     if workers:
         args += ["--workers", str(workers)]
     args.append("wijknet.platform.app:create_app()")
-    os.execve(gunicorn, args, env)
+    if not demo_login:
+        click.echo("")
+        os.execve(gunicorn, args, env)
+    if state.settings.is_production:
+        raise click.ClickException("--demo-login is for development only.")
+    issuer = f"http://127.0.0.1:{demo_login_port}"
+    providers = [p.__dict__ for p in state.settings.oidc_providers]
+    providers.append({"name": "demo", "label": "Demo-ID", "issuer": issuer, "client_id": "wijknet-demo", "client_secret": "demo-only"})
+    env["WIJKNET_OIDC_PROVIDERS"] = json.dumps(providers)
+    claims = []
+    for email, name, _roles, _staff in PEOPLE:
+        claims += ["--user-claims", json.dumps({"sub": email, "email": email, "email_verified": True, "name": name})]
+    names = {spec.slug: spec.name for spec in LABS}
+    click.echo(f"\nSign in at {base}/login with Demo-ID (a local test provider at {issuer}); pick one of:")
+    for email, name, roles, staff in PEOPLE:
+        what = "network staff" if staff else ", ".join(f"{role} of {names[slug]}" for slug, role in roles.items())
+        click.echo(f"  {email:<28} {name:<18} {what}")
+    click.echo("")
+    provider = subprocess.Popen(
+        [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(demo_login_port), *claims],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    import signal
+
+    server = subprocess.Popen(args, env=env)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda sig, _frame: server.send_signal(sig))
+    try:
+        code = server.wait()
+    finally:
+        provider.terminate()
+        provider.wait(10)
+    sys.exit(code)

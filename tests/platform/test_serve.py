@@ -1,8 +1,12 @@
-"""The path of `make run`: migrate, seed, then `wijknet serve` under gunicorn answers pages."""
+"""The path of `make run`: migrate, seed, then `wijknet serve --demo-login` under gunicorn
+serves the demo, and a demo person signs in through the local OpenID provider."""
+import os
 import socket
 import subprocess
+import sys
 import time
-import urllib.request
+
+import httpx
 
 
 def _free_port() -> int:
@@ -11,30 +15,42 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_serve_prints_the_addresses_and_serves_the_demo(run_cli, environ):
-    import os
-    import sys
+def _wait_for(url: str) -> httpx.Response:
+    for _ in range(150):
+        try:
+            return httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer")
 
+
+def test_serve_with_demo_login(run_cli, environ):
     assert run_cli("db", "upgrade").returncode == 0
     assert run_cli("demo", "seed").returncode == 0
-    port = _free_port()
+    port, provider_port = _free_port(), _free_port()
     exe = os.path.join(os.path.dirname(sys.executable), "wijknet")
-    proc = subprocess.Popen([exe, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-                            env=dict(os.environ, **environ), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [exe, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--demo-login", "--demo-login-port", str(provider_port)],
+        env=dict(os.environ, **environ), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
     try:
-        body = None
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/t/tarwewijk/", timeout=2) as response:
-                    body = response.read().decode()
-                break
-            except OSError:
-                time.sleep(0.1)
-        assert body is not None and "All Inclusive Wijk Tarwewijk" in body
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
-            assert "De Werkplaats" in response.read().decode()
+        home = _wait_for(f"{base}/t/tarwewijk/")
+        assert home.status_code == 200 and "All Inclusive Wijk Tarwewijk" in home.text
+        _wait_for(f"http://127.0.0.1:{provider_port}/.well-known/openid-configuration")
+        with httpx.Client(base_url=base, follow_redirects=False) as browser:
+            to_provider = browser.get("/login/demo", params={"next": "/t/tarwewijk/"})
+            assert to_provider.status_code == 302
+            authorize = to_provider.headers["location"]
+            assert authorize.startswith(f"http://127.0.0.1:{provider_port}/")
+            back = httpx.post(authorize, data={"sub": "anouk@tarwewijk.example", "action": "allow"})
+            assert back.status_code in (302, 303)
+            done = browser.get(back.headers["location"])
+            assert done.status_code == 302 and done.headers["location"] == "/t/tarwewijk/"
+            page = browser.get("/t/tarwewijk/")
+            assert "Anouk Pinas" in page.text and "Uitloggen" in page.text
     finally:
         proc.terminate()
-        out, _ = proc.communicate(timeout=10)
-    assert f"http://127.0.0.1:{port}/t/tarwewijk/" in out
-    assert "/api/docs" in out
+        out, _ = proc.communicate(timeout=15)
+    assert f"{base}/t/tarwewijk/" in out and "/api/docs" in out
+    assert "anouk@tarwewijk.example" in out and "admin of All Inclusive Wijk Tarwewijk" in out
