@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 MO     := platform/translations/nl/LC_MESSAGES/messages.mo
 PO     := platform/translations/nl/LC_MESSAGES/messages.po
 
-.PHONY: run test install system-deps bench clean-db
+.PHONY: run test install system-deps messages bench clean-db
 
 run: install
 	$(BIN)/wijknet db upgrade
@@ -39,6 +39,12 @@ $(STAMP): pyproject.toml constraints.txt
 
 $(MO): $(PO) $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -d platform/translations -l nl >/dev/null
+
+# After changing texts: extract them and update the Dutch catalog, then translate the
+# empty msgstr entries in platform/translations/nl/LC_MESSAGES/messages.po.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header -o platform/translations/messages.pot . >/dev/null
+	$(BIN)/pybabel update --omit-header --no-fuzzy-matching -i platform/translations/messages.pot -d platform/translations -l nl
 
 bench: install
 	$(BIN)/python bench/run_all.py

@@ -14,3 +14,9 @@ MODULE_LABELS = {
     "contracts": _l("Wijkbedrijf contracts"),
     "ledger": _l("Neighbourhood ledger (wijkboekhouding)"),
 }
+
+ROLE_LABELS = {
+    "member": _l("member"),
+    "moderator": _l("moderator"),
+    "admin": _l("administrator"),
+}

@@ -150,3 +150,34 @@ def count_queries(engine):
     event.listen(engine, "before_cursor_execute", counter)
     yield counter
     event.remove(engine, "before_cursor_execute", counter)
+
+
+@pytest.fixture
+def make_member(engine):
+    """A user with `role` in `tenant` (through the real operations); returns the user id."""
+    from sqlalchemy.orm import Session
+
+    from wijknet.platform.tenancy.models import Tenant
+    from wijknet.platform.tenancy.operations import add_member, ensure_user
+
+    def make(tenant, role="member", name=None):
+        name = name or f"{role.title()} {secrets.token_hex(2)}"
+        with Session(engine) as session, session.begin():
+            user = ensure_user(session, f"{secrets.token_hex(4)}@{tenant.slug}.example", name)
+            add_member(session, session.get(Tenant, tenant.id), user, role)
+            return user.id
+
+    return make
+
+
+@pytest.fixture
+def login_as():
+    """Sign a test client in as a user (the OpenID flow itself is tested in identity/)."""
+
+    def login(client, user_id: int, base_url: str = "http://localhost"):
+        with client.session_transaction(base_url=base_url) as flask_session:
+            flask_session.clear()
+            flask_session["user_id"] = user_id
+        return client
+
+    return login

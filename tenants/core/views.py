@@ -4,9 +4,13 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from sqlalchemy import func, select
 
+from wijknet.platform.identity.access import current_membership, require_member
+from wijknet.platform.network.views import page_number
 from wijknet.platform.tenancy.routing import bind_tenant, current_tenant, tenant_db
 
 from .models import Member
+
+MEMBERS_PER_PAGE = 50
 
 bp = bind_tenant(Blueprint("tenant_core", __name__, url_prefix="/t/<slug>", template_folder="templates"))
 
@@ -16,4 +20,19 @@ def home():
     tenant = current_tenant()
     session = tenant_db()
     counts = dict(session.execute(select(Member.role, func.count()).group_by(Member.role)).all())
-    return render_template("core/home.html", tenant=tenant, member_count=sum(counts.values()), counts=counts)
+    return render_template(
+        "core/home.html", tenant=tenant, member_count=sum(counts.values()), counts=counts, membership=current_membership()
+    )
+
+
+@bp.get("/members")
+@require_member()
+def members():
+    session = tenant_db()
+    page = page_number()
+    total = session.scalar(select(func.count()).select_from(Member))
+    people = session.scalars(
+        select(Member).order_by(Member.display_name, Member.id).limit(MEMBERS_PER_PAGE).offset((page - 1) * MEMBERS_PER_PAGE)
+    ).all()
+    pages = max(1, -(-total // MEMBERS_PER_PAGE))
+    return render_template("core/members.html", tenant=current_tenant(), people=people, total=total, page=page, pages=pages)

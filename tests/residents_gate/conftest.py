@@ -25,10 +25,16 @@ CHROMIUM_ARGS = [
 ]
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 800)}
 LANGUAGES = ("nl", "en")
-# Roles the crawler can act as. Signing in (OpenID Connect) is not built yet, so every role
-# sees what an anonymous visitor sees; member, moderator, tenant admin and staff join here
-# with a login function once it exists.
-ROLES = ("anonymous",)
+# Who the crawler is: an anonymous visitor, or a demo person signed in through the demo
+# OpenID provider (the real login path). The tenant roles are held in DEMO_VALUES["slug"].
+ROLE_PEOPLE = {
+    "anonymous": None,
+    "member": "gerda@tarwewijk.example",
+    "moderator": "ricardo@tarwewijk.example",
+    "admin": "anouk@tarwewijk.example",
+    "staff": "staf@wijknet.example",
+}
+ROLES = tuple(ROLE_PEOPLE)
 MAX_PAGE_BYTES = 150 * 1024
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
@@ -56,6 +62,7 @@ class GateReport:
     views: int = 0
     pages: set = field(default_factory=set)
     problems: list = field(default_factory=list)
+    status: dict = field(default_factory=dict)  # (path, role) -> HTTP status
 
 
 REPORT = GateReport()
@@ -146,8 +153,22 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def demo_app(server_url):
+def demo_provider():
+    """The demo people at a real OpenID provider on loopback, as `make run` has it."""
+    from oidc_provider_mock import User, run_server_in_thread
+
+    from wijknet.platform.demo.seed import PEOPLE
+
+    people = [User(sub=email, claims={"email": email, "email_verified": True, "name": name}) for email, name, _r, _s in PEOPLE]
+    with run_server_in_thread(port=0, user_claims=people) as server:
+        yield f"http://localhost:{server.server_port}"
+
+
+@pytest.fixture(scope="session")
+def demo_app(server_url, demo_provider):
     """The seeded demo network in a database of its own, as `make run` shows it."""
+    import json
+
     from sqlalchemy.engine import make_url
 
     from tests.conftest import fresh_database
@@ -162,7 +183,10 @@ def demo_app(server_url):
         engine = make_engine(url)
         upgrade_platform(engine, migrations)
         list(seed_demo(engine, role_prefix=role_prefix(make_url(url).database), migrations_dir=migrations))
-        yield create_app({"WIJKNET_ENV": "test", "DATABASE_URL": url}, engine=engine)
+        provider = [{"name": "demo", "label": "Demo-ID", "issuer": demo_provider, "client_id": "gate", "client_secret": "gate"}]
+        yield create_app(
+            {"WIJKNET_ENV": "test", "DATABASE_URL": url, "WIJKNET_OIDC_PROVIDERS": json.dumps(provider)}, engine=engine
+        )
         engine.dispose()
 
 
@@ -178,10 +202,33 @@ def gate_check(browser):
 
     axe = Axe()
     english = english_phrases()
+    signed_in: dict = {}
 
-    def check(base_url: str, path: str, role: str, width: str, lang: str, screenshot: str | None = None, record: bool = True) -> list[str]:
+    def storage_for(base_url: str, role: str):
+        """Sign in once per role through the provider's own page; reuse the cookies."""
+        person = ROLE_PEOPLE[role]
+        if person is None:
+            return None
+        if (base_url, role) not in signed_in:
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(f"{base_url}/login/demo?next=/")
+            page.fill("input[name=sub]", person)
+            page.click("button[type=submit]:not([name])")
+            page.wait_for_url(f"{base_url}/")
+            if person.split("@")[0].lower() not in page.content().lower():
+                raise AssertionError(f"signing in as {role} ({person}) did not work")
+            signed_in[(base_url, role)] = context.storage_state()
+            context.close()
+        return signed_in[(base_url, role)]
+
+    def check(base_url: str, path: str, role: str, width: str, lang: str, screenshot: str | None = None, record: bool = True,
+              not_for_role_ok: bool = True) -> list[str]:
         where = f"page={path} role={role} width={width} lang={lang}"
-        context = browser.new_context(viewport=dict(zip(("width", "height"), WIDTHS[width])), locale="nl-NL" if lang == "nl" else "en-GB")
+        context = browser.new_context(
+            viewport=dict(zip(("width", "height"), WIDTHS[width])), locale="nl-NL" if lang == "nl" else "en-GB",
+            storage_state=storage_for(base_url, role),
+        )
         context.add_cookies([{"name": "lang", "value": lang, "url": base_url}])
         problems: list[str] = []
         foreign: list[str] = []
@@ -209,8 +256,14 @@ def gate_check(browser):
         page.on("response", count)
         try:
             response = page.goto(base_url + path, wait_until="load")
-            if response is None or response.status >= 400:
-                problems.append(f"{where} rule=http-status: {response.status if response else 'no response'}")
+            status = response.status if response else 0
+            if record:
+                REPORT.status[(path, role)] = status
+            if status == 404 and role != "anonymous" and not_for_role_ok:
+                context.close()
+                return []  # not reachable for this role (e.g. staff on a lab's members page)
+            if status >= 400 or status == 0:
+                problems.append(f"{where} rule=http-status: {status or 'no response'}")
             results = axe.run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]})
             for violation in results.response["violations"]:
                 targets = ", ".join(str(n["target"]) for n in violation["nodes"][:3])
@@ -252,7 +305,9 @@ def gate_check(browser):
 
 def pytest_terminal_summary(terminalreporter):
     if REPORT.views:
+        hidden = sorted({f"{path} ({role})" for (path, role), status in REPORT.status.items() if status == 404})
         terminalreporter.write_line(
             f"residents' gate: {len(REPORT.pages)} pages x {len(ROLES)} roles x {len(WIDTHS)} widths x "
             f"{len(LANGUAGES)} languages = {REPORT.views} page views checked, {len(REPORT.problems)} problems"
+            + (f"; not reachable for the role (404): {', '.join(hidden)}" if hidden else "")
         )

@@ -12,14 +12,28 @@ pytestmark = pytest.mark.browser
 
 
 def test_every_page_passes_the_gate(demo_app, live_demo, gate_check):
+    from .conftest import REPORT
+
     paths, problems = gate_pages(demo_app)
-    assert "/" in paths and "/t/tarwewijk/" in paths, paths
+    assert "/" in paths and "/t/tarwewijk/" in paths and "/t/tarwewijk/members" in paths, paths
     for path in paths:
         for role in ROLES:
             for width in WIDTHS:
                 for lang in LANGUAGES:
                     problems += gate_check(live_demo.url, path, role, width, lang)
+        if not any(REPORT.status.get((path, role)) == 200 for role in ROLES):
+            problems.append(f"page={path} rule=unreachable: no role can open it")
     assert not problems, "\n".join(problems)
+
+
+def test_roles_see_what_their_role_allows(live_demo, gate_check):
+    from .conftest import REPORT
+
+    for role in ROLES:
+        gate_check(live_demo.url, "/t/tarwewijk/members", role, "phone", "nl")
+    assert REPORT.status[("/t/tarwewijk/members", "member")] == 200
+    assert REPORT.status[("/t/tarwewijk/members", "admin")] == 200
+    assert REPORT.status[("/t/tarwewijk/members", "staff")] == 404  # staff are not members of the lab
 
 
 def test_unknown_and_error_pages_pass_the_gate(live_demo, gate_check):
