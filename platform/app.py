@@ -65,11 +65,13 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
     identity_views.init_app(app)
 
     from .network import api as network_api, views as network_views
-    from wijknet.tenants.core import views as tenant_core_views
+    from wijknet.tenants.core import api as tenant_core_api, views as tenant_core_views
 
     app.register_blueprint(network_views.bp)
     api.register_blueprint(network_api.blp)
     app.register_blueprint(tenant_core_views.bp)
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "description": "A personal access token (wkn_...) for one living lab."})
+    api.register_blueprint(tenant_core_api.blp)
 
     app.before_request(refuse_writes_to_suspended_tenants)
     app.before_request(security.check_csrf)

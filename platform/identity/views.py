@@ -10,6 +10,7 @@ from ..i18n import safe_next
 from ..tenancy.routing import platform_db
 from .models import User
 from .operations import LoginRefused, user_for_identity
+from .tokens import authenticate
 
 bp = Blueprint("identity", __name__)
 oauth = OAuth()
@@ -39,6 +40,22 @@ def _providers() -> dict:
 
 
 def _load_user() -> None:
+    """Who is asking. Pages: the signed session. API: only a Bearer token, never the cookie
+    (the API is exempt from CSRF, so a cookie must not authenticate it)."""
+    g.user = g.api_token = None
+    if "/api/" in request.path:
+        header = request.headers.get("Authorization", "")
+        tenant = g.get("tenant")
+        if not header or tenant is None:
+            return
+        scheme, _, value = header.partition(" ")
+        token = authenticate(platform_db(), value.strip()) if scheme.lower() == "bearer" else None
+        if token is None:
+            abort(401, description="Unknown, revoked or malformed API token.")
+        if token.tenant_id != tenant.id:
+            abort(404)  # a token of another living lab: as if nothing were here
+        g.user, g.api_token = platform_db().get(User, token.user_id), token
+        return
     user_id = session.get("user_id")
     g.user = platform_db().get(User, user_id) if isinstance(user_id, int) else None
 
