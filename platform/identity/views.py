@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
+from joserfc.errors import JoseError
 from flask import Blueprint, Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
@@ -13,11 +14,14 @@ from .operations import LoginRefused, user_for_identity
 from .tokens import authenticate
 
 bp = Blueprint("identity", __name__)
-oauth = OAuth()
 
 
 def init_app(app: Flask) -> None:
-    oauth.init_app(app)
+    # Clock skew allowed when checking an ID token's exp and iat.
+    app.config.setdefault("OIDC_LEEWAY_SECONDS", 60)
+    # One registry per app: authlib caches each client (and its discovery document).
+    oauth = OAuth(app)
+    app.extensions["wijknet_oauth"] = oauth
     registry = {}
     for provider in app.extensions["wijknet"].settings.oidc_providers:
         registry[provider.name] = provider
@@ -37,6 +41,10 @@ def init_app(app: Flask) -> None:
 
 def _providers() -> dict:
     return current_app.extensions["wijknet_providers"]
+
+
+def _client(name: str):
+    return current_app.extensions["wijknet_oauth"].create_client(name)
 
 
 def _load_user() -> None:
@@ -75,7 +83,7 @@ def login_start(name: str):
     if name not in _providers():
         abort(404)
     session["login_next"] = safe_next(request.args.get("next"))
-    client = oauth.create_client(name)
+    client = _client(name)
     try:
         return client.authorize_redirect(url_for("identity.login_callback", name=name, _external=True))
     except (AuthlibBaseError, OSError):
@@ -86,10 +94,11 @@ def login_start(name: str):
 def login_callback(name: str):
     if name not in _providers():
         abort(404)
-    client = oauth.create_client(name)
+    client = _client(name)
+    provider = _providers()[name]
     try:
-        token = client.authorize_access_token()
-    except AuthlibBaseError as exc:
+        token = client.authorize_access_token(leeway=current_app.config["OIDC_LEEWAY_SECONDS"])
+    except (AuthlibBaseError, JoseError) as exc:  # joserfc: a bad or expired ID token
         current_app.logger.info("login refused at %s: %s", name, exc)
         return _refused(_("Signing in did not succeed. Please start again."))
     except OSError:
@@ -97,6 +106,12 @@ def login_callback(name: str):
     claims = token.get("userinfo")
     if not claims or not claims.get("sub") or not claims.get("iss"):
         # authlib validates the ID token only when it kept a nonce: insist on one.
+        return _refused(_("Signing in did not succeed. Please start again."))
+    metadata_issuer = (client.load_server_metadata().get("issuer") or "").rstrip("/")
+    if claims["iss"].rstrip("/") != provider.issuer or metadata_issuer != provider.issuer:
+        # authlib checks the token against the discovery document; we also check that the
+        # discovery document is the issuer we were configured with (OpenID Discovery §4.3).
+        current_app.logger.warning("login refused at %s: issuer %s, expected %s", name, claims["iss"], provider.issuer)
         return _refused(_("Signing in did not succeed. Please start again."))
     try:
         user = user_for_identity(platform_db(), issuer=claims["iss"], subject=str(claims["sub"]), claims=dict(claims))
