@@ -79,6 +79,12 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
     app.teardown_request(close_sessions)
     app.after_request(_security_headers)
     app.wsgi_app = HostRouting(app.wsgi_app, directory, settings.base_domain)
+    if settings.proxy_hops:
+        # Behind a load balancer: trust that many X-Forwarded-* hops (client address for rate
+        # limits, scheme for Secure cookies, host for tenant routing).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops, x_host=settings.proxy_hops)
     return app
 
 

@@ -30,6 +30,7 @@ class Settings:
     tenant_cache_seconds: float
     migrations_dir: str
     oidc_providers: tuple = ()
+    proxy_hops: int = 0
 
     @property
     def is_production(self) -> bool:
@@ -71,7 +72,18 @@ def load_settings(environ: dict | None = None) -> Settings:
         tenant_cache_seconds=float(env.get("WIJKNET_TENANT_CACHE_SECONDS", "5")),
         migrations_dir=env.get("WIJKNET_MIGRATIONS_DIR") or os.path.join(repository_root(), "migrations"),
         oidc_providers=providers,
+        proxy_hops=_int(env.get("WIJKNET_PROXY_HOPS", "0"), "WIJKNET_PROXY_HOPS", 0, 5),
     )
+
+
+def _int(raw: str, name: str, low: int, high: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number.") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}.")
+    return value
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ def _page_messages() -> dict[int, tuple[str, str]]:
         403: (_("No access"), _("You do not have access to this page.")),
         404: (_("Page not found"), _("This page does not exist, or it is not available to you.")),
         405: (_("Not allowed"), _("This action is not possible here.")),
+        429: (_("Too many attempts"), _("Please wait a minute and try again.")),
         423: (_("This living lab is read-only"), _("It has been suspended: you can read everything, but nothing can be changed right now.")),
         500: (_("Something went wrong on our side"), _("The error has been logged. Please try again in a moment.")),
     }

@@ -8,6 +8,7 @@ from flask import Blueprint, Flask, abort, current_app, g, redirect, render_temp
 from flask_babel import gettext as _
 
 from ..i18n import safe_next
+from ..security import LOGIN_LIMIT, limiter
 from ..tenancy.routing import platform_db
 from .models import User
 from .operations import LoginRefused, user_for_identity
@@ -79,6 +80,7 @@ def login_page():
 
 
 @bp.get("/login/<name>")
+@limiter.limit(LOGIN_LIMIT)
 def login_start(name: str):
     if name not in _providers():
         abort(404)
@@ -91,6 +93,7 @@ def login_start(name: str):
 
 
 @bp.get("/login/<name>/callback")
+@limiter.limit(LOGIN_LIMIT)
 def login_callback(name: str):
     if name not in _providers():
         abort(404)

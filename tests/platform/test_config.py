@@ -39,3 +39,18 @@ def test_production_cookie_is_secure(engine, database_url):
     app = create_app({"WIJKNET_ENV": "production", "SECRET_KEY": "s" * 40, "DATABASE_URL": database_url}, engine=engine)
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_proxy_hops_validated_and_applied(engine, database_url):
+    with pytest.raises(ConfigError, match="WIJKNET_PROXY_HOPS"):
+        load_settings({"WIJKNET_PROXY_HOPS": "many"})
+    app = create_app({"WIJKNET_ENV": "test", "DATABASE_URL": database_url, "WIJKNET_PROXY_HOPS": "1"}, engine=engine)
+
+    @app.get("/whoami-test")
+    def whoami():
+        from flask import request
+
+        return request.remote_addr
+
+    seen = app.test_client().get("/whoami-test", headers={"X-Forwarded-For": "203.0.113.7"}, environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    assert seen.get_data(as_text=True) == "203.0.113.7"

@@ -168,3 +168,14 @@ def test_bad_provider_configuration_is_refused():
         load_settings({"WIJKNET_OIDC_PROVIDERS": "{not json"})
     with pytest.raises(ConfigError, match="https"):
         load_settings({"WIJKNET_OIDC_PROVIDERS": json.dumps([{"name": "x", "issuer": "http://evil.example", "client_id": "a"}])})
+
+
+def test_login_attempts_are_rate_limited(login_app):
+    client = login_app.test_client()
+    statuses = [client.get("/login/mock/callback", environ_base={"REMOTE_ADDR": "10.9.8.7"}).status_code for _ in range(12)]
+    assert statuses[:10] == [400] * 10  # no state: refused, but counted
+    assert statuses[10:] == [429, 429]
+    page = client.get("/login/mock/callback", environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    assert "Te veel pogingen" in page.get_data(as_text=True)
+    # Another address is not affected.
+    assert client.get("/login/mock/callback", environ_base={"REMOTE_ADDR": "10.9.8.8"}).status_code == 400
