@@ -104,8 +104,9 @@ def app(environ, engine):
 
 @pytest.fixture
 def client(app):
-    with app.test_client() as c:
-        yield c
+    # Not `with app.test_client()`: a preserved request context would make other clients of
+    # the same app share its `g` (and flask-wtf's cached CSRF token).
+    return app.test_client()
 
 
 _counter = itertools.count(1)

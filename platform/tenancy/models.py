@@ -12,6 +12,7 @@ from ..db import PlatformBase
 TENANT_TYPES = ("wijkbedrijf", "cooperative", "social_cooperative", "other")
 TENANT_STATUSES = ("provisioning", "active", "suspended")
 PLANS = ("pilot", "buurt", "netwerk")
+JOIN_POLICIES = ("invite_only", "open", "approval")
 
 
 class Tenant(PlatformBase):
@@ -21,6 +22,7 @@ class Tenant(PlatformBase):
         CheckConstraint(f"status IN {TENANT_STATUSES!r}", name="status_known"),
         CheckConstraint(f"plan IN {PLANS!r}", name="plan_known"),
         CheckConstraint(r"slug ~ '^[a-z][a-z0-9-]{2,39}$'", name="slug_format"),
+        CheckConstraint(f"join_policy IN {JOIN_POLICIES!r}", name="join_policy_known"),
         # Finding the tenants a migration run must visit is one indexed query.
         Index("ix_tenants_schema_version", "schema_version"),
     )
@@ -33,6 +35,7 @@ class Tenant(PlatformBase):
     tagline: Mapped[str] = mapped_column(Text, server_default="")
     plan: Mapped[str] = mapped_column(Text, server_default="pilot")
     status: Mapped[str] = mapped_column(Text, server_default="provisioning")
+    join_policy: Mapped[str] = mapped_column(Text, server_default="invite_only")
     # Tenant -> schema mapping, kept apart from the domain -> tenant mapping (SPEC §2.1).
     schema_name: Mapped[str] = mapped_column(Text, unique=True)
     role_name: Mapped[str] = mapped_column(Text, unique=True)

@@ -183,11 +183,28 @@ def demo_app(server_url, demo_provider):
         engine = make_engine(url)
         upgrade_platform(engine, migrations)
         list(seed_demo(engine, role_prefix=role_prefix(make_url(url).database), migrations_dir=migrations))
+        DEMO_VALUES["token"] = _demo_invitation(engine)
         provider = [{"name": "demo", "label": "Demo-ID", "issuer": demo_provider, "client_id": "gate", "client_secret": "gate"}]
         yield create_app(
             {"WIJKNET_ENV": "test", "DATABASE_URL": url, "WIJKNET_OIDC_PROVIDERS": json.dumps(provider)}, engine=engine
         )
         engine.dispose()
+
+
+def _demo_invitation(engine) -> str:
+    """An open invitation of the demo lab, so the invitation page can be checked."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from wijknet.platform.identity.joining import create_invitation
+    from wijknet.platform.identity.models import User
+    from wijknet.platform.tenancy.models import Tenant
+
+    with Session(engine) as session, session.begin():
+        tenant = session.scalars(select(Tenant).where(Tenant.slug == DEMO_VALUES["slug"])).one()
+        admin = session.scalars(select(User).where(User.email == ROLE_PEOPLE["admin"])).one()
+        _, token = create_invitation(session, tenant, admin, email="gast@example.org", role="member")
+    return token
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,113 @@
+"""Joining a living lab: invitations (single use, expiring, giving a role) and the join
+policy (invite only, open, or open with an admin's approval). One function per action."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import DomainError
+from ..tenancy.models import JOIN_POLICIES, StaffAuditEntry, Tenant
+from ..tenancy.operations import add_member
+from .access import ROLE_RANK, membership_of
+from .models import Invitation, JoinRequest, Membership, User
+from .tokens import token_hash
+
+INVITATION_DAYS = 14
+
+
+class JoinError(DomainError):
+    code = "join"
+
+
+def _require_admin(session: Session, tenant: Tenant, user: User) -> None:
+    membership = membership_of(session, tenant.id, user.id)
+    if membership is None or membership.role != "admin":
+        raise JoinError(_l("Only an administrator of this living lab can do that."), status=404)
+
+
+def create_invitation(session: Session, tenant: Tenant, inviter: User, *, email: str, role: str = "member",
+                      days: int = INVITATION_DAYS) -> tuple[Invitation, str]:
+    _require_admin(session, tenant, inviter)
+    email = (email or "").strip()
+    if "@" not in email or len(email) > 254 or " " in email:
+        raise JoinError(_l("Enter an email address, like naam@voorbeeld.nl."), errors={"email": ["invalid"]})
+    if role not in ROLE_RANK:
+        raise JoinError(_l("Choose a role: member, moderator or administrator."), errors={"role": ["invalid"]})
+    plaintext = secrets.token_urlsafe(24)
+    invitation = Invitation(
+        tenant_id=tenant.id, email=email, role=role, token_hash=token_hash(plaintext), invited_by=inviter.id,
+        expires_at=datetime.now(timezone.utc) + timedelta(days=days),
+    )
+    session.add(invitation)
+    session.flush()
+    return invitation, plaintext
+
+
+def find_invitation(session: Session, tenant: Tenant, plaintext: str, *, for_update: bool = False) -> Invitation:
+    """The usable invitation of *this* tenant for `plaintext`, else JoinError (404)."""
+    query = select(Invitation).where(Invitation.tenant_id == tenant.id, Invitation.token_hash == token_hash(plaintext or ""))
+    invitation = session.scalars(query.with_for_update() if for_update else query).one_or_none()
+    if invitation is None:
+        raise JoinError(_l("This invitation does not exist."), status=404)
+    if invitation.accepted_at is not None:
+        raise JoinError(_l("This invitation has already been used."), status=410)
+    if invitation.expires_at <= datetime.now(timezone.utc):
+        raise JoinError(_l("This invitation has expired. Ask for a new one."), status=410)
+    return invitation
+
+
+def accept_invitation(session: Session, tenant: Tenant, plaintext: str, user: User) -> Membership:
+    invitation = find_invitation(session, tenant, plaintext, for_update=True)  # locked: used once
+    invitation.accepted_at = datetime.now(timezone.utc)
+    invitation.accepted_by = user.id
+    current = membership_of(session, tenant.id, user.id)
+    role = invitation.role if current is None or ROLE_RANK[invitation.role] > ROLE_RANK[current.role] else current.role
+    return add_member(session, tenant, user, role, organisation=current.organisation if current else None)
+
+
+def set_join_policy(session: Session, tenant: Tenant, policy: str, *, actor: str) -> None:
+    if policy not in JOIN_POLICIES:
+        raise JoinError(f"Join policy must be one of: {', '.join(JOIN_POLICIES)}.")
+    if tenant.join_policy != policy:
+        session.add(StaffAuditEntry(actor=actor, action="tenant.join_policy", tenant_id=tenant.id, tenant_slug=tenant.slug,
+                                    detail={"from": tenant.join_policy, "to": policy}))
+        tenant.join_policy = policy
+        session.flush()
+
+
+def join(session: Session, tenant: Tenant, user: User) -> Membership | JoinRequest:
+    """Join under the tenant's policy: a membership (open) or a pending request (approval)."""
+    existing = membership_of(session, tenant.id, user.id)
+    if existing is not None:
+        return existing
+    if tenant.join_policy == "open":
+        return add_member(session, tenant, user, "member")
+    if tenant.join_policy == "approval":
+        request = session.scalars(select(JoinRequest).where(JoinRequest.tenant_id == tenant.id, JoinRequest.user_id == user.id)).one_or_none()
+        if request is None:
+            request = JoinRequest(tenant_id=tenant.id, user_id=user.id)
+            session.add(request)
+            session.flush()
+        elif request.decision == "declined":
+            raise JoinError(_l("Your request to join was declined. Ask an administrator."), status=403)
+        return request
+    raise JoinError(_l("This living lab is by invitation only."), status=403)
+
+
+def decide_join_request(session: Session, tenant: Tenant, admin: User, request_id: int, *, approve: bool) -> JoinRequest:
+    _require_admin(session, tenant, admin)
+    request = session.scalars(
+        select(JoinRequest).where(JoinRequest.id == request_id, JoinRequest.tenant_id == tenant.id).with_for_update()
+    ).one_or_none()
+    if request is None or request.decision is not None:
+        raise JoinError(_l("No open request with that number."), status=404)
+    request.decision = "approved" if approve else "declined"
+    request.decided_by, request.decided_at = admin.id, datetime.now(timezone.utc)
+    session.flush()
+    if approve:
+        add_member(session, tenant, session.get(User, request.user_id), "member")
+    return request
