@@ -31,6 +31,7 @@ class Settings:
     migrations_dir: str
     oidc_providers: tuple = ()
     proxy_hops: int = 0
+    secrets_key: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -62,6 +63,7 @@ def load_settings(environ: dict | None = None) -> Settings:
     if base_domain and not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:\d{1,5})?", base_domain):
         raise ConfigError(f"WIJKNET_BASE_DOMAIN={base_domain!r} is not a host name.")
     providers = _oidc_providers(env.get("WIJKNET_OIDC_PROVIDERS", ""))
+    secrets_key = _secrets_key(env.get("WIJKNET_SECRETS_KEY", ""), secret or DEV_SECRET, mode)
     return Settings(
         env=mode,
         database_url=env.get("DATABASE_URL") or None,
@@ -73,7 +75,31 @@ def load_settings(environ: dict | None = None) -> Settings:
         migrations_dir=env.get("WIJKNET_MIGRATIONS_DIR") or os.path.join(repository_root(), "migrations"),
         oidc_providers=providers,
         proxy_hops=_int(env.get("WIJKNET_PROXY_HOPS", "0"), "WIJKNET_PROXY_HOPS", 0, 5),
+        secrets_key=secrets_key,
     )
+
+
+def _secrets_key(raw: str, secret_key: str, mode: str) -> str:
+    """The Fernet key that encrypts stored secrets (tenant login providers' client secrets).
+
+    Production needs its own key (so rotating SECRET_KEY does not lose them); elsewhere
+    one is derived from SECRET_KEY."""
+    import base64
+    import hashlib
+
+    if raw:
+        try:
+            if len(base64.urlsafe_b64decode(raw.encode())) != 32:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(
+                "WIJKNET_SECRETS_KEY must be a Fernet key: "
+                "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            ) from None
+        return raw
+    if mode == "production":
+        raise ConfigError("WIJKNET_SECRETS_KEY must be set in production (a Fernet key).")
+    return base64.urlsafe_b64encode(hashlib.sha256(("wijknet-secrets:" + secret_key).encode()).digest()).decode()
 
 
 def _int(raw: str, name: str, low: int, high: int) -> int:

@@ -2,7 +2,7 @@
 invitations and join requests. Thin: the rules live in joining.py."""
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ..tenancy.models import Tenant
@@ -10,6 +10,7 @@ from ..tenancy.routing import bind_tenant, current_tenant, platform_db
 from .access import current_membership, require_member
 from .joining import JoinError, accept_invitation, create_invitation, decide_join_request, find_invitation, join
 from .models import Invitation, JoinRequest, User
+from .tenant_providers import ProviderError, add_tenant_provider, providers_of, remove_tenant_provider
 
 bp = bind_tenant(Blueprint("joining", __name__, url_prefix="/t/<slug>"))
 
@@ -86,3 +87,28 @@ def admin_decide(request_id: int):
     approve = request.form.get("decision") == "approve"
     decide_join_request(platform_db(), _tenant_row(), g.user, request_id, approve=approve)
     return redirect(url_for("joining.admin_invitations"))
+
+
+@bp.route("/admin/login-providers", methods=["GET", "POST"])
+@require_member("admin")
+def admin_login_providers():
+    settings = current_app.extensions["wijknet"].settings
+    tenant = _tenant_row()
+    form, error, field_errors, status = {"label": "", "issuer": "", "client_id": ""}, None, {}, 200
+    if request.method == "POST":
+        form = {k: request.form.get(k, "") for k in ("label", "issuer", "client_id")}
+        try:
+            add_tenant_provider(platform_db(), tenant, g.user, client_secret=request.form.get("client_secret", ""),
+                                key=settings.secrets_key, allow_loopback_http=not settings.is_production, **form)
+            return redirect(url_for("joining.admin_login_providers"))
+        except ProviderError as exc:
+            error, field_errors, status = exc.message, exc.errors, 400
+    return render_template("joining/login_providers.html", tenant=current_tenant(), providers=providers_of(platform_db(), tenant.id),
+                           form=form, error=error, field_errors=field_errors), status
+
+
+@bp.post("/admin/login-providers/<int:provider_id>/remove")
+@require_member("admin")
+def admin_remove_login_provider(provider_id: int):
+    remove_tenant_provider(platform_db(), _tenant_row(), g.user, provider_id)
+    return redirect(url_for("joining.admin_login_providers"))

@@ -10,8 +10,9 @@ from flask_babel import gettext as _
 from ..i18n import safe_next
 from ..security import LOGIN_LIMIT, limiter
 from ..tenancy.routing import platform_db
-from .models import User
+from .models import TenantLoginProvider, User
 from .operations import LoginRefused, user_for_identity
+from .tenant_providers import NAME_PREFIX, as_oidc_provider, providers_of
 from .tokens import authenticate
 
 bp = Blueprint("identity", __name__)
@@ -44,6 +45,39 @@ def _providers() -> dict:
     return current_app.extensions["wijknet_providers"]
 
 
+def _provider(name: str):
+    """A network provider, or a tenant's own (`tenant-<id>`), registered with authlib on use."""
+    if name in _providers():
+        return _providers()[name]
+    if not name.startswith(NAME_PREFIX) or not name[len(NAME_PREFIX):].isdigit():
+        return None
+    row = platform_db().get(TenantLoginProvider, int(name[len(NAME_PREFIX):]))
+    if row is None:
+        return None
+    provider = as_oidc_provider(row, current_app.extensions["wijknet"].settings.secrets_key)
+    registered = current_app.extensions.setdefault("wijknet_tenant_providers", {})
+    if registered.get(name) != provider:
+        oauth = current_app.extensions["wijknet_oauth"]
+        oauth._clients.pop(name, None)  # authlib caches clients by name; the provider changed
+        oauth.register(name, client_id=provider.client_id, client_secret=provider.client_secret,
+                       server_metadata_url=f"{provider.issuer}/.well-known/openid-configuration",
+                       client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256"}, overwrite=True)
+        registered[name] = provider
+    return provider
+
+
+def _providers_for(next_path: str) -> list:
+    """The network's providers, and those of the living lab the person came from."""
+    found = list(_providers().values())
+    parts = next_path.split("/")
+    if len(parts) > 2 and parts[1] == "t":
+        tenant = current_app.extensions["wijknet"].directory.by_slug(parts[2])
+        if tenant is not None:
+            key = current_app.extensions["wijknet"].settings.secrets_key
+            found += [as_oidc_provider(row, key) for row in providers_of(platform_db(), tenant.id)]
+    return found
+
+
 def _client(name: str):
     return current_app.extensions["wijknet_oauth"].create_client(name)
 
@@ -71,18 +105,19 @@ def _load_user() -> None:
 
 def _refused(message: str, status: int = 400):
     session.pop("user_id", None)
-    return render_template("identity/login.html", providers=_providers().values(), next="/", error=message), status
+    return render_template("identity/login.html", providers=_providers_for("/"), next="/", error=message), status
 
 
 @bp.get("/login")
 def login_page():
-    return render_template("identity/login.html", providers=_providers().values(), next=safe_next(request.args.get("next")))
+    next_path = safe_next(request.args.get("next"))
+    return render_template("identity/login.html", providers=_providers_for(next_path), next=next_path)
 
 
 @bp.get("/login/<name>")
 @limiter.limit(LOGIN_LIMIT)
 def login_start(name: str):
-    if name not in _providers():
+    if _provider(name) is None:
         abort(404)
     session["login_next"] = safe_next(request.args.get("next"))
     client = _client(name)
@@ -95,10 +130,10 @@ def login_start(name: str):
 @bp.get("/login/<name>/callback")
 @limiter.limit(LOGIN_LIMIT)
 def login_callback(name: str):
-    if name not in _providers():
+    provider = _provider(name)
+    if provider is None:
         abort(404)
     client = _client(name)
-    provider = _providers()[name]
     try:
         token = client.authorize_access_token(leeway=current_app.config["OIDC_LEEWAY_SECONDS"])
     except (AuthlibBaseError, JoseError) as exc:  # joserfc: a bad or expired ID token

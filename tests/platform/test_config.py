@@ -24,7 +24,10 @@ def test_production_needs_database_url():
 
 
 def test_production_settings_accepted():
-    settings = load_settings({"WIJKNET_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://x@h/db", "WIJKNET_BASE_DOMAIN": "wijknet.nl"})
+    from cryptography.fernet import Fernet
+
+    settings = load_settings({"WIJKNET_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://x@h/db",
+                              "WIJKNET_BASE_DOMAIN": "wijknet.nl", "WIJKNET_SECRETS_KEY": Fernet.generate_key().decode()})
     assert settings.is_production and settings.base_domain == "wijknet.nl"
 
 
@@ -36,7 +39,10 @@ def test_unknown_environment_and_bad_base_domain_refused():
 
 
 def test_production_cookie_is_secure(engine, database_url):
-    app = create_app({"WIJKNET_ENV": "production", "SECRET_KEY": "s" * 40, "DATABASE_URL": database_url}, engine=engine)
+    from cryptography.fernet import Fernet
+
+    app = create_app({"WIJKNET_ENV": "production", "SECRET_KEY": "s" * 40, "DATABASE_URL": database_url,
+                      "WIJKNET_SECRETS_KEY": Fernet.generate_key().decode()}, engine=engine)
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
@@ -54,3 +60,12 @@ def test_proxy_hops_validated_and_applied(engine, database_url):
 
     seen = app.test_client().get("/whoami-test", headers={"X-Forwarded-For": "203.0.113.7"}, environ_base={"REMOTE_ADDR": "10.0.0.1"})
     assert seen.get_data(as_text=True) == "203.0.113.7"
+
+
+def test_secrets_key_required_in_production_and_validated():
+    base = {"WIJKNET_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://x@h/db"}
+    with pytest.raises(ConfigError, match="WIJKNET_SECRETS_KEY must be set"):
+        load_settings(base)
+    with pytest.raises(ConfigError, match="Fernet key"):
+        load_settings(dict(base, WIJKNET_SECRETS_KEY="too-short"))
+    assert load_settings({}).secrets_key != load_settings({"SECRET_KEY": "other" * 10}).secrets_key
