@@ -11,7 +11,7 @@ PO     := platform/translations/nl/LC_MESSAGES/messages.po
 run: install
 	$(BIN)/wijknet db upgrade
 	$(BIN)/wijknet demo seed
-	$(BIN)/wijknet serve --demo-login
+	$(BIN)/wijknet serve --demo-login --worker
 
 # Uses DATABASE_URL when set, else the embedded PostgreSQL in var/pg.
 test: install system-deps

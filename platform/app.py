@@ -66,6 +66,10 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
     from .identity import tenant_views as joining_views
 
     app.register_blueprint(joining_views.bp)
+    if settings.mail_url == "log":
+        from .mail import views as outbox_views
+
+        app.register_blueprint(outbox_views.bp)
 
     from .network import api as network_api, views as network_views
     from wijknet.tenants.core import api as tenant_core_api, views as tenant_core_views

@@ -322,6 +322,24 @@ def tokens_revoke(slug: str, token_id: int) -> None:
     click.echo(f"token {token_id} revoked")
 
 
+# --- background jobs ---------------------------------------------------------------
+@main.command("worker")
+@click.option("--until-empty", is_flag=True, help="Stop when no job is due (instead of waiting for new ones).")
+@click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 32), help="Jobs run at the same time.")
+def worker(until_empty: bool, concurrency: int) -> None:
+    """Run background jobs (email) from the database queue until stopped."""
+    import logging
+
+    from .mail.worker import run
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in ("wijknet", "procrastinate"):
+        logging.getLogger(name).setLevel(logging.INFO)
+    state = _state()
+    click.echo(f"worker: mail via {'the log and /dev/outbox' if state.settings.mail_url == 'log' else 'SMTP'}", err=True)
+    run(state.settings, state.engine, until_empty=until_empty, concurrency=concurrency)
+
+
 # --- demo and server -----------------------------------------------------------------
 @main.group()
 def demo() -> None:
@@ -344,8 +362,10 @@ def demo_seed() -> None:
 @click.option("--workers", default=None, type=int, help="Default: gunicorn.conf.py")
 @click.option("--demo-login", is_flag=True, help="Also run a local OpenID provider with the demo people (not in production).")
 @click.option("--demo-login-port", default=8001, show_default=True, type=click.IntRange(1024, 65535))
-def serve(bind: str, workers: int | None, demo_login: bool, demo_login_port: int) -> None:
+@click.option("--worker", "with_worker", is_flag=True, help="Also run `wijknet worker` (background jobs, email).")
+def serve(bind: str, workers: int | None, demo_login: bool, demo_login_port: int, with_worker: bool) -> None:
     """Serve with gunicorn (config: gunicorn.conf.py)."""
+    import signal
     import subprocess
 
     from .config import repository_root
@@ -362,40 +382,50 @@ def serve(bind: str, workers: int | None, demo_login: bool, demo_login_port: int
     for slug, name in labs:
         click.echo(f"  {name[:22]:<22} {base}/t/{slug}/")
     click.echo(f"  API docs               {base}/api/docs")
+    if with_worker and state.settings.mail_url == "log":
+        click.echo(f"  email (not sent)       {base}/dev/outbox")
     args = [gunicorn, "--config", os.path.join(repository_root(), "gunicorn.conf.py"), "--bind", bind]
     if workers:
         args += ["--workers", str(workers)]
     args.append("wijknet.platform.app:create_app()")
-    if not demo_login:
+    if not demo_login and not with_worker:
         click.echo("")
         os.execve(gunicorn, args, env)
-    if state.settings.is_production:
-        raise click.ClickException("--demo-login is for development only.")
-    issuer = f"http://127.0.0.1:{demo_login_port}"
-    providers = [p.__dict__ for p in state.settings.oidc_providers]
-    providers.append({"name": "demo", "label": "Demo-ID", "issuer": issuer, "client_id": "wijknet-demo", "client_secret": "demo-only"})
-    env["WIJKNET_OIDC_PROVIDERS"] = json.dumps(providers)
-    claims = []
-    for email, name, _roles, _staff in PEOPLE:
-        claims += ["--user-claims", json.dumps({"sub": email, "email": email, "email_verified": True, "name": name})]
-    names = {spec.slug: spec.name for spec in LABS}
-    click.echo(f"\nSign in at {base}/login with Demo-ID (a local test provider at {issuer}); pick one of:")
-    for email, name, roles, staff in PEOPLE:
-        what = "network staff" if staff else ", ".join(f"{role} of {names[slug]}" for slug, role in roles.items())
-        click.echo(f"  {email:<28} {name:<18} {what}")
+    helpers = []
+    if demo_login:
+        if state.settings.is_production:
+            raise click.ClickException("--demo-login is for development only.")
+        issuer = f"http://127.0.0.1:{demo_login_port}"
+        providers = [p.__dict__ for p in state.settings.oidc_providers]
+        providers.append({"name": "demo", "label": "Demo-ID", "issuer": issuer, "client_id": "wijknet-demo", "client_secret": "demo-only"})
+        env["WIJKNET_OIDC_PROVIDERS"] = json.dumps(providers)
+        claims = []
+        for email, name, _roles, _staff in PEOPLE:
+            claims += ["--user-claims", json.dumps({"sub": email, "email": email, "email_verified": True, "name": name})]
+        names = {spec.slug: spec.name for spec in LABS}
+        click.echo(f"\nSign in at {base}/login with Demo-ID (a local test provider at {issuer}); pick one of:")
+        for email, name, roles, staff in PEOPLE:
+            what = "network staff" if staff else ", ".join(f"{role} of {names[slug]}" for slug, role in roles.items())
+            click.echo(f"  {email:<28} {name:<18} {what}")
+        helpers.append(subprocess.Popen(
+            [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(demo_login_port), *claims],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        ))
+    if with_worker:
+        exe = shutil.which("wijknet") or os.path.join(os.path.dirname(sys.executable), "wijknet")
+        helpers.append(subprocess.Popen([exe, "worker"], env=env))
     click.echo("")
-    provider = subprocess.Popen(
-        [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(demo_login_port), *claims],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    import signal
-
     server = subprocess.Popen(args, env=env)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda sig, _frame: server.send_signal(sig))
     try:
         code = server.wait()
     finally:
-        provider.terminate()
-        provider.wait(10)
+        for helper in helpers:
+            helper.terminate()
+        for helper in helpers:
+            try:
+                helper.wait(15)
+            except subprocess.TimeoutExpired:
+                helper.kill()
     sys.exit(code)

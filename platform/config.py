@@ -32,6 +32,9 @@ class Settings:
     oidc_providers: tuple = ()
     proxy_hops: int = 0
     secrets_key: str = ""
+    mail_url: str = "log"
+    mail_from: str = "wijknet <noreply@localhost>"
+    mail_retry_seconds: int = 30
 
     @property
     def is_production(self) -> bool:
@@ -64,6 +67,8 @@ def load_settings(environ: dict | None = None) -> Settings:
         raise ConfigError(f"WIJKNET_BASE_DOMAIN={base_domain!r} is not a host name.")
     providers = _oidc_providers(env.get("WIJKNET_OIDC_PROVIDERS", ""))
     secrets_key = _secrets_key(env.get("WIJKNET_SECRETS_KEY", ""), secret or DEV_SECRET, mode)
+    mail_url = _mail_url(env.get("WIJKNET_MAIL_URL", "").strip(), mode)
+    mail_from = (env.get("WIJKNET_MAIL_FROM") or "").strip() or f"wijknet <noreply@{(base_domain or 'localhost').split(':')[0]}>"
     return Settings(
         env=mode,
         database_url=env.get("DATABASE_URL") or None,
@@ -76,7 +81,37 @@ def load_settings(environ: dict | None = None) -> Settings:
         oidc_providers=providers,
         proxy_hops=_int(env.get("WIJKNET_PROXY_HOPS", "0"), "WIJKNET_PROXY_HOPS", 0, 5),
         secrets_key=secrets_key,
+        mail_url=mail_url,
+        mail_from=mail_from,
+        mail_retry_seconds=_int(env.get("WIJKNET_MAIL_RETRY_SECONDS", "30"), "WIJKNET_MAIL_RETRY_SECONDS", 1, 3600),
     )
+
+
+MAIL_SCHEMES = ("smtp://", "smtp+starttls://", "smtps://")
+
+
+def _mail_url(raw: str, mode: str) -> str:
+    """`log` (development: the log and the outbox page) or an SMTP server URL."""
+    if not raw:
+        if mode == "production":
+            raise ConfigError("WIJKNET_MAIL_URL must be set in production, e.g. smtp+starttls://user:password@smtp.example.nl:587.")
+        return "log"
+    if raw == "log":
+        if mode == "production":
+            raise ConfigError("WIJKNET_MAIL_URL=log keeps mail in the database; production needs an SMTP server.")
+        return raw
+    if not raw.startswith(MAIL_SCHEMES):
+        raise ConfigError("WIJKNET_MAIL_URL must be `log` or start with smtp://, smtp+starttls:// or smtps://.")
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise ConfigError("WIJKNET_MAIL_URL has a bad port.") from None
+    if not parts.hostname:
+        raise ConfigError("WIJKNET_MAIL_URL names no host.")
+    return raw
 
 
 def _secrets_key(raw: str, secret_key: str, mode: str) -> str:

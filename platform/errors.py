@@ -40,8 +40,10 @@ def _page_messages() -> dict[int, tuple[str, str]]:
     }
 
 
-def _page(status: int, detail: str | None = None):
+def _page(status: int, detail: str | None = None, *, show_detail: bool = False):
     title, text = _page_messages().get(status, (_("Something went wrong"), detail or ""))
+    if show_detail and detail:
+        text = detail
     return render_template("errors/error.html", status=status, title=title, text=text), status
 
 
@@ -56,7 +58,8 @@ def register_error_handlers(app: Flask, api) -> None:
     def _domain(exc: DomainError):
         if wants_json():
             return jsonify({"code": exc.status, "status": exc.code, "message": exc.message, "errors": exc.errors}), exc.status
-        return _page(exc.status, exc.message)
+        # The rule's own message says what to do; a 404 stays the same as any other 404.
+        return _page(exc.status, exc.message, show_detail=exc.status != 404)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

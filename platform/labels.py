@@ -20,3 +20,7 @@ ROLE_LABELS = {
     "moderator": _l("moderator"),
     "admin": _l("administrator"),
 }
+
+
+def role_label(code: str) -> str:
+    return str(ROLE_LABELS.get(code, code))

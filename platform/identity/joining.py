@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
+from flask import render_template
+from flask_babel import format_date, gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import DomainError
+from ..labels import role_label
+from ..mail.queue import queue_email
 from ..tenancy.models import JOIN_POLICIES, StaffAuditEntry, Tenant
 from ..tenancy.operations import add_member
 from .access import ROLE_RANK, membership_of
@@ -47,6 +52,16 @@ def create_invitation(session: Session, tenant: Tenant, inviter: User, *, email:
     return invitation, plaintext
 
 
+def invite_by_email(session: Session, tenant: Tenant, inviter: User, *, email: str, role: str = "member",
+                    link_for: Callable[[str], str]) -> tuple[Invitation, str]:
+    """Make an invitation and queue the email with its link (sent only if this commits)."""
+    invitation, token = create_invitation(session, tenant, inviter, email=email, role=role)
+    body = render_template("mail/invitation.txt", inviter=inviter.name, tenant=tenant.name, role=role_label(role),
+                           expires=format_date(invitation.expires_at, "long"), link=link_for(token))
+    queue_email(session, to=invitation.email, subject=_("Invitation to join %(tenant)s", tenant=tenant.name), body=body)
+    return invitation, token
+
+
 def find_invitation(session: Session, tenant: Tenant, plaintext: str, *, for_update: bool = False) -> Invitation:
     """The usable invitation of *this* tenant for `plaintext`, else JoinError (404)."""
     query = select(Invitation).where(Invitation.tenant_id == tenant.id, Invitation.token_hash == token_hash(plaintext or ""))
@@ -67,6 +82,14 @@ def accept_invitation(session: Session, tenant: Tenant, plaintext: str, user: Us
     current = membership_of(session, tenant.id, user.id)
     role = invitation.role if current is None or ROLE_RANK[invitation.role] > ROLE_RANK[current.role] else current.role
     return add_member(session, tenant, user, role, organisation=current.organisation if current else None)
+
+
+def change_join_policy(session: Session, tenant: Tenant, admin: User, policy: str) -> None:
+    """A tenant admin sets who may join: invite only, open, or open with approval."""
+    _require_admin(session, tenant, admin)
+    if policy not in JOIN_POLICIES:
+        raise JoinError(_l("Choose who may join."), errors={"policy": ["invalid"]})
+    set_join_policy(session, tenant, policy, actor=f"user:{admin.id}")
 
 
 def set_join_policy(session: Session, tenant: Tenant, policy: str, *, actor: str) -> None:
@@ -98,7 +121,9 @@ def join(session: Session, tenant: Tenant, user: User) -> Membership | JoinReque
     raise JoinError(_l("This living lab is by invitation only."), status=403)
 
 
-def decide_join_request(session: Session, tenant: Tenant, admin: User, request_id: int, *, approve: bool) -> JoinRequest:
+def decide_join_request(session: Session, tenant: Tenant, admin: User, request_id: int, *, approve: bool,
+                        home_link: str | None = None) -> JoinRequest:
+    """Approve or decline; an approved person gets a welcome email when `home_link` is given."""
     _require_admin(session, tenant, admin)
     request = session.scalars(
         select(JoinRequest).where(JoinRequest.id == request_id, JoinRequest.tenant_id == tenant.id).with_for_update()
@@ -109,5 +134,9 @@ def decide_join_request(session: Session, tenant: Tenant, admin: User, request_i
     request.decided_by, request.decided_at = admin.id, datetime.now(timezone.utc)
     session.flush()
     if approve:
-        add_member(session, tenant, session.get(User, request.user_id), "member")
+        person = session.get(User, request.user_id)
+        add_member(session, tenant, person, "member")
+        if home_link and person.email:
+            queue_email(session, to=person.email, subject=_("Welcome to %(tenant)s", tenant=tenant.name),
+                        body=render_template("mail/join_approved.txt", name=person.name, tenant=tenant.name, link=home_link))
     return request

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ..tenancy.models import Tenant
 from ..tenancy.routing import bind_tenant, current_tenant, platform_db
 from .access import current_membership, require_member
-from .joining import JoinError, accept_invitation, create_invitation, decide_join_request, find_invitation, join
+from .joining import JoinError, accept_invitation, change_join_policy, decide_join_request, find_invitation, invite_by_email, join
 from .models import Invitation, JoinRequest, User
 from .tenant_providers import ProviderError, add_tenant_provider, providers_of, remove_tenant_provider
 
@@ -60,12 +60,14 @@ def invitation_page(token: str):
 def admin_invitations():
     tenant = _tenant_row()
     session = platform_db()
-    new_link, error, form = None, None, {"email": "", "role": "member"}
+    new_link, sent_to, error, form = None, None, None, {"email": "", "role": "member"}
     if request.method == "POST":
         form = {"email": request.form.get("email", ""), "role": request.form.get("role", "member")}
         try:
-            _, token = create_invitation(session, tenant, g.user, email=form["email"], role=form["role"])
-            new_link = url_for("joining.invitation_page", token=token, _external=True)
+            invitation, token = invite_by_email(
+                session, tenant, g.user, email=form["email"], role=form["role"],
+                link_for=lambda token: url_for("joining.invitation_page", token=token, _external=True))
+            new_link, sent_to = url_for("joining.invitation_page", token=token, _external=True), invitation.email
             form = {"email": "", "role": "member"}
         except JoinError as exc:
             error = exc.message
@@ -78,14 +80,22 @@ def admin_invitations():
         .where(JoinRequest.tenant_id == tenant.id, JoinRequest.decision.is_(None)).order_by(JoinRequest.id).limit(100)
     ).all()
     return render_template("joining/admin.html", tenant=current_tenant(), policy=tenant.join_policy, invitations=open_invitations,
-                           requests=requests, new_link=new_link, error=error, form=form), 400 if error else 200
+                           requests=requests, new_link=new_link, sent_to=sent_to, error=error, form=form), 400 if error else 200
 
 
 @bp.post("/admin/join-requests/<int:request_id>")
 @require_member("admin")
 def admin_decide(request_id: int):
     approve = request.form.get("decision") == "approve"
-    decide_join_request(platform_db(), _tenant_row(), g.user, request_id, approve=approve)
+    decide_join_request(platform_db(), _tenant_row(), g.user, request_id, approve=approve,
+                        home_link=url_for("tenant_core.home", _external=True))
+    return redirect(url_for("joining.admin_invitations"))
+
+
+@bp.post("/admin/join-policy")
+@require_member("admin")
+def admin_join_policy():
+    change_join_policy(platform_db(), _tenant_row(), g.user, request.form.get("policy", ""))  # JoinError: 400 page
     return redirect(url_for("joining.admin_invitations"))
 
 

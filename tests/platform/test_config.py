@@ -27,8 +27,10 @@ def test_production_settings_accepted():
     from cryptography.fernet import Fernet
 
     settings = load_settings({"WIJKNET_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://x@h/db",
-                              "WIJKNET_BASE_DOMAIN": "wijknet.nl", "WIJKNET_SECRETS_KEY": Fernet.generate_key().decode()})
+                              "WIJKNET_BASE_DOMAIN": "wijknet.nl", "WIJKNET_SECRETS_KEY": Fernet.generate_key().decode(),
+                              "WIJKNET_MAIL_URL": "smtp+starttls://wijk:geheim@smtp.example.nl:587"})
     assert settings.is_production and settings.base_domain == "wijknet.nl"
+    assert settings.mail_from == "wijknet <noreply@wijknet.nl>"
 
 
 def test_unknown_environment_and_bad_base_domain_refused():
@@ -42,7 +44,7 @@ def test_production_cookie_is_secure(engine, database_url):
     from cryptography.fernet import Fernet
 
     app = create_app({"WIJKNET_ENV": "production", "SECRET_KEY": "s" * 40, "DATABASE_URL": database_url,
-                      "WIJKNET_SECRETS_KEY": Fernet.generate_key().decode()}, engine=engine)
+                      "WIJKNET_SECRETS_KEY": Fernet.generate_key().decode(), "WIJKNET_MAIL_URL": "smtp://127.0.0.1:25"}, engine=engine)
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
@@ -69,3 +71,20 @@ def test_secrets_key_required_in_production_and_validated():
     with pytest.raises(ConfigError, match="Fernet key"):
         load_settings(dict(base, WIJKNET_SECRETS_KEY="too-short"))
     assert load_settings({}).secrets_key != load_settings({"SECRET_KEY": "other" * 10}).secrets_key
+
+
+def test_mail_url_required_in_production_and_validated():
+    from cryptography.fernet import Fernet
+
+    base = {"WIJKNET_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://x@h/db",
+            "WIJKNET_SECRETS_KEY": Fernet.generate_key().decode()}
+    with pytest.raises(ConfigError, match="WIJKNET_MAIL_URL must be set"):
+        load_settings(base)
+    with pytest.raises(ConfigError, match="production needs an SMTP server"):
+        load_settings(dict(base, WIJKNET_MAIL_URL="log"))
+    for bad in ("http://mail.example.nl", "smtp://", "smtp://host:notaport"):
+        with pytest.raises(ConfigError, match="WIJKNET_MAIL_URL"):
+            load_settings({"WIJKNET_MAIL_URL": bad})
+    with pytest.raises(ConfigError, match="WIJKNET_MAIL_RETRY_SECONDS"):
+        load_settings({"WIJKNET_MAIL_RETRY_SECONDS": "0"})
+    assert load_settings({}).mail_url == "log"

@@ -1,6 +1,7 @@
 """The path of `make run`: migrate, seed, then `wijknet serve --demo-login` under gunicorn
 serves the demo, and a demo person signs in through the local OpenID provider."""
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -30,7 +31,7 @@ def test_serve_with_demo_login(run_cli, environ):
     port, provider_port = _free_port(), _free_port()
     exe = os.path.join(os.path.dirname(sys.executable), "wijknet")
     proc = subprocess.Popen(
-        [exe, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--demo-login", "--demo-login-port", str(provider_port)],
+        [exe, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--demo-login", "--demo-login-port", str(provider_port), "--worker"],
         env=dict(os.environ, **environ), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -49,8 +50,21 @@ def test_serve_with_demo_login(run_cli, environ):
             assert done.status_code == 302 and done.headers["location"] == "/t/tarwewijk/"
             page = browser.get("/t/tarwewijk/")
             assert "Anouk Pinas" in page.text and "Uitloggen" in page.text
+
+            # Anouk is the lab's admin: her invitation is mailed by the worker into the outbox.
+            admin_page = browser.get("/t/tarwewijk/admin/invitations").text
+            token = re.search(r'name="csrf_token" value="([^"]+)"', admin_page).group(1)
+            invited = browser.post("/t/tarwewijk/admin/invitations", data={"csrf_token": token, "email": "buur@example.org", "role": "member"})
+            assert invited.status_code == 200
+            for _ in range(100):
+                outbox = browser.get("/dev/outbox").text
+                if "buur@example.org" in outbox:
+                    break
+                time.sleep(0.2)
+            assert "Aan buur@example.org" in outbox and "Uitnodiging voor All Inclusive Wijk Tarwewijk" in outbox
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=15)
     assert f"{base}/t/tarwewijk/" in out and "/api/docs" in out
+    assert f"{base}/dev/outbox" in out
     assert "anouk@tarwewijk.example" in out and "admin of All Inclusive Wijk Tarwewijk" in out

@@ -104,3 +104,25 @@ def test_join_pages_follow_the_policy(client, engine, make_tenant, make_member, 
 def test_unknown_invitation_token_is_404(client, make_tenant):
     tenant = make_tenant()
     assert client.get(f"/t/{tenant.slug}/invitation/not-a-real-token").status_code == 404
+
+
+def test_admin_sets_the_join_policy_and_nobody_else_can(client, engine, make_tenant, make_member, login_as):
+    a, b = make_tenant(), make_tenant()
+    page = f"/t/{a.slug}/admin/invitations"
+    login_as(client, make_member(a, "admin"))
+    changed = client.post(f"/t/{a.slug}/admin/join-policy", data={"csrf_token": csrf(client, page), "policy": "approval"})
+    assert changed.status_code == 302
+    assert 'value="approval" checked' in client.get(page).get_data(as_text=True)
+    assert "een beheerder beslist" in client.application.test_client().get(f"/t/{a.slug}/join").get_data(as_text=True)
+
+    bad = client.post(f"/t/{a.slug}/admin/join-policy", data={"csrf_token": csrf(client, page), "policy": "everyone'; --"})
+    assert bad.status_code == 400 and "Kies wie" in bad.get_data(as_text=True)
+    assert client.post(f"/t/{b.slug}/admin/join-policy", data={"csrf_token": csrf(client, page), "policy": "open"}).status_code == 404
+
+    moderator = client.application.test_client()
+    login_as(moderator, make_member(a, "moderator"))
+    home = f"/t/{a.slug}/"
+    assert moderator.post(f"/t/{a.slug}/admin/join-policy", data={"csrf_token": csrf(moderator, home), "policy": "open"}).status_code == 404
+    with Session(engine) as session:
+        assert session.get(Tenant, a.id).join_policy == "approval"
+        assert session.get(Tenant, b.id).join_policy == "invite_only"

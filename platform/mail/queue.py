@@ -1,0 +1,26 @@
+"""Queue an email in the caller's transaction (one function: queue_email)."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from ..errors import DomainError
+from ..jobs import defer_in
+
+MAIL_QUEUE = "mail"
+MAX_BODY = 100_000
+
+
+class MailError(DomainError):
+    code = "mail"
+
+
+def queue_email(session: Session, *, to: str, subject: str, body: str) -> int:
+    """Queue one plain-text email; it is sent only if the caller's transaction commits."""
+    from .tasks import send_email
+
+    to, subject = (to or "").strip(), " ".join((subject or "").split())
+    if "@" not in to or len(to) > 254 or any(c in to for c in " \r\n,;"):
+        raise MailError(f"Not an email address: {to!r}.")
+    if not subject or len(subject) > 200 or not body or len(body) > MAX_BODY:
+        raise MailError("An email needs a subject (at most 200 characters) and a body.")
+    return defer_in(session, send_email, queue=MAIL_QUEUE, to=to, subject=subject, body=body)
