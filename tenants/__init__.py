@@ -16,6 +16,8 @@ class BoardSettings(Schema):
     categories = fields.List(fields.String(validate=validate.Length(1, 40)), load_default=lambda: list(DEFAULT_BOARD_CATEGORIES), validate=validate.Length(1, 50))
     visibility = fields.String(load_default="members", validate=validate.OneOf(["members", "public"]))
     approval_required = fields.Boolean(load_default=False)
+    posts_per_day = fields.Integer(load_default=5, validate=validate.Range(1, 100))
+    reminder_days = fields.Integer(load_default=3, validate=validate.Range(1, 30))
 
 
 class AssetSettings(Schema):
@@ -54,6 +56,7 @@ MODULES: dict[str, ModuleInfo] = {
 def tenant_metadata():
     """The metadata of every tenant table, for provisioning and migrations."""
     from wijknet.platform.db import TenantBase
+    from .board import models as _board  # noqa: F401
     from .core import models  # noqa: F401  (registers the tables)
 
     return TenantBase.metadata

@@ -1,0 +1,57 @@
+"""Suggested matches and board search, in SQL on the Dutch full-text index.
+
+A post's suggestions are open, visible posts of the opposite kind, ranked by (see
+docs/board-matching.md):
+
+    score = 2 x text relevance     ts_rank of the candidate against every stem of this
+                                   post (title words weigh 2.5 times body words)
+          + 0.25 x the share of this post's categories that the candidate has too
+          + 0.10 if both name the same area (postcode digits or neighbourhood)
+          + 0.10 x recency         1 for a new post, halving every 3 weeks
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from .models import Post
+
+WEIGHTS = {"text_weight": 2.0, "category_weight": 0.25, "area_weight": 0.1, "recency_weight": 0.10, "half_life_days": 21.0}
+
+# The post's own stems become an OR query; they are already Dutch stems, so the 'simple'
+# configuration takes them as they are. websearch_to_tsquery never fails on odd input.
+_SUGGESTIONS = text("""
+WITH me AS (
+    SELECT websearch_to_tsquery('simple', array_to_string(tsvector_to_array(search), ' or ')) AS query,
+           categories, area, kind
+    FROM board_posts WHERE id = :post_id
+)
+SELECT p.id, (
+      :text_weight * ts_rank('{0.1, 0.2, 0.4, 1.0}', p.search, me.query)
+    + :category_weight * cardinality(ARRAY(SELECT unnest(p.categories) INTERSECT SELECT unnest(me.categories)))::float8
+                       / greatest(cardinality(me.categories), 1)
+    + CASE WHEN me.area IS NOT NULL AND p.area = me.area THEN :area_weight ELSE 0 END
+    + :recency_weight * power(0.5, extract(epoch FROM now() - p.created_at)::float8 / (86400 * :half_life_days))
+) AS score
+FROM board_posts p, me
+WHERE p.kind <> me.kind AND p.status = 'open' AND p.hidden_at IS NULL AND p.valid_until >= current_date
+  AND p.id <> :post_id AND (p.search @@ me.query OR p.categories && me.categories)
+ORDER BY score DESC, p.id DESC
+LIMIT :limit
+""")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    post: Post
+    score: float
+
+
+def suggestions_for(session: Session, post_id: int, *, limit: int = 5) -> list[Suggestion]:
+    ranked = session.execute(_SUGGESTIONS, {"post_id": post_id, "limit": limit, **WEIGHTS}).all()
+    if not ranked:
+        return []
+    posts = {p.id: p for p in session.scalars(select(Post).where(Post.id.in_([r.id for r in ranked])))}
+    return [Suggestion(posts[r.id], float(r.score)) for r in ranked]

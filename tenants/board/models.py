@@ -1,0 +1,105 @@
+"""Board tables (in every tenant schema): posts, reactions with their thread, matches and reports."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger, CheckConstraint, Computed, Date, DateTime, ForeignKey, Identity, Index, Text, UniqueConstraint, func, text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column
+
+from wijknet.platform.db import TenantBase
+
+POST_KINDS = ("need", "offer")
+POST_STATUSES = ("pending", "open", "matched", "closed")
+REACTION_KINDS = ("help", "interest")
+
+# Title counts more than body; both with the Dutch stemmer ("snoeien" and "snoei" meet).
+SEARCH_VECTOR = ("setweight(to_tsvector('dutch'::regconfig, title), 'A') || "
+                 "setweight(to_tsvector('dutch'::regconfig, body), 'B')")
+
+
+class Post(TenantBase):
+    """A need or an offer. `pending` waits for a moderator when the board asks for approval."""
+
+    __tablename__ = "board_posts"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {POST_KINDS!r}", name="kind_known"),
+        CheckConstraint(f"status IN {POST_STATUSES!r}", name="status_known"),
+        Index("ix_board_posts_search", "search", postgresql_using="gin"),
+        Index("ix_board_posts_categories", "categories", postgresql_using="gin"),
+        Index("ix_board_posts_listing", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    kind: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    categories: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
+    organisation: Mapped[str | None] = mapped_column(Text)
+    area: Mapped[str | None] = mapped_column(Text)
+    valid_until: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(Text, server_default="open")
+    author_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    hidden_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
+    hidden_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
+    search = mapped_column(TSVECTOR, Computed(SEARCH_VECTOR, persisted=True))
+
+
+class Reaction(TenantBase):
+    """'Ik kan helpen' (help) or 'interesse' (interest) on a post; opens a thread with the author."""
+
+    __tablename__ = "board_reactions"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {REACTION_KINDS!r}", name="kind_known"),
+        UniqueConstraint("post_id", "responder_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("board_posts.id", ondelete="CASCADE"), index=True)
+    responder_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    kind: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ThreadMessage(TenantBase):
+    """A message in the thread of a reaction, between the post's author and the responder."""
+
+    __tablename__ = "board_messages"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    reaction_id: Mapped[int] = mapped_column(ForeignKey("board_reactions.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Match(TenantBase):
+    """The pair the author marked (which reaction, when); confirmed when the responder agrees too."""
+
+    __tablename__ = "board_matches"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("board_posts.id", ondelete="CASCADE"), unique=True)
+    reaction_id: Mapped[int] = mapped_column(ForeignKey("board_reactions.id", ondelete="CASCADE"))
+    marked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Report(TenantBase):
+    """A member's report that a post breaks the rules; moderators resolve it."""
+
+    __tablename__ = "board_reports"
+    __table_args__ = (UniqueConstraint("post_id", "reporter_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("board_posts.id", ondelete="CASCADE"), index=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,123 @@
+"""Board rules: validation stores nothing, reactions, matches confirmed by both, moderation."""
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from wijknet.platform.tenancy.uow import tenant_unit_of_work
+from wijknet.tenants.board.models import Post
+from wijknet.tenants.board.operations import (
+    approve_post, close_post, confirm_match, create_post, get_post, hide_post, mark_match, react, reopen_post, report_post,
+    restore_post,
+)
+from wijknet.tenants.board.rules import BoardError
+from wijknet.tenants.core.models import Member
+
+pytestmark = pytest.mark.tenancy
+
+GOOD = dict(kind="need", title="Hulp bij snoeien", body="Mijn heg is te hoog.", categories=["groen"], organisation=None,
+            area="3072 AB", valid_until=None)
+
+
+def _count(session):
+    return session.scalar(select(func.count()).select_from(Post))
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"title": ""}, "title"), ({"body": "x" * 100_000}, "body"), ({"categories": ["astrologie"]}, "categories"),
+    ({"categories": []}, "categories"), ({"valid_until": str(date.today() - timedelta(days=1))}, "valid_until"),
+    ({"valid_until": "morgen"}, "valid_until"), ({"body": "Hallo <script>alert(1)</script>"}, "body"),
+    ({"kind": "ruil"}, "kind"), ({"area": "<b>zuid</b>"}, "area"),
+])
+def test_bad_input_is_refused_with_a_message_and_stores_nothing(engine, board_tenant, member_of, board_settings, change, field):
+    tenant = board_tenant()
+    _, author_id = member_of(tenant)
+    with tenant_unit_of_work(engine, tenant) as session:
+        with pytest.raises(BoardError) as refused:
+            create_post(session, session.get(Member, author_id), board_settings, **dict(GOOD, **change))
+        assert field in refused.value.errors and refused.value.status == 400
+        assert _count(session) == 0
+
+
+def test_a_good_post_is_cleaned(engine, board_tenant, member_of, board_settings):
+    tenant = board_tenant()
+    _, author_id = member_of(tenant)
+    with tenant_unit_of_work(engine, tenant) as session:
+        post = create_post(session, session.get(Member, author_id), board_settings, **dict(GOOD, title="  Hulp bij snoeien "))
+        assert (post.title, post.area, post.status, post.valid_until) == ("Hulp bij snoeien", "3072", "open", date.today() + timedelta(days=30))
+
+
+def test_posting_is_rate_limited_per_member(engine, board_tenant, member_of, board_settings):
+    tenant = board_tenant()
+    _, author_id = member_of(tenant)
+    settings = dict(board_settings, posts_per_day=2)
+    with tenant_unit_of_work(engine, tenant) as session:
+        author = session.get(Member, author_id)
+        create_post(session, author, settings, **GOOD)
+        create_post(session, author, settings, **GOOD)
+        with pytest.raises(BoardError) as refused:
+            create_post(session, author, settings, **GOOD)
+        assert refused.value.status == 429 and _count(session) == 2
+
+
+def test_react_mark_and_confirm_a_match(engine, board_tenant, member_of, board_settings):
+    tenant = board_tenant()
+    _, author_id = member_of(tenant)
+    _, helper_id = member_of(tenant)
+    _, other_id = member_of(tenant)
+    with tenant_unit_of_work(engine, tenant) as session:
+        author, helper, other = (session.get(Member, i) for i in (author_id, helper_id, other_id))
+        post = create_post(session, author, board_settings, **GOOD)
+        with pytest.raises(BoardError, match="own post"):
+            react(session, post, author, kind="help", message="ik")
+        reaction = react(session, post, helper, kind="help", message="Ik heb een heggenschaar.")
+        with pytest.raises(BoardError, match="already reacted"):
+            react(session, post, helper, kind="help", message="nog eens")
+        with pytest.raises(BoardError, match="Only the author"):
+            mark_match(session, post, helper, reaction.id)
+        match = mark_match(session, post, author, reaction.id)
+        assert post.status == "matched" and match.confirmed_at is None
+        with pytest.raises(BoardError):
+            confirm_match(session, post, other)
+        assert confirm_match(session, post, helper).confirmed_at is not None
+        close_post(session, post, author)
+        assert reopen_post(session, post, author).status == "open"
+
+
+def test_hidden_post_is_invisible_to_members_and_visible_to_moderators(engine, board_tenant, member_of, board_settings):
+    tenant = board_tenant()
+    _, author_id = member_of(tenant)
+    _, reader_id = member_of(tenant)
+    _, moderator_id = member_of(tenant, "moderator")
+    with tenant_unit_of_work(engine, tenant) as session:
+        author, reader, moderator = (session.get(Member, i) for i in (author_id, reader_id, moderator_id))
+        post = create_post(session, author, board_settings, **GOOD)
+        report_post(session, post, reader, "Dit is reclame.")
+        with pytest.raises(BoardError):
+            hide_post(session, post, reader, "Ik wil het niet zien")
+        with pytest.raises(BoardError, match="reason"):
+            hide_post(session, post, moderator, "")
+        hide_post(session, post, moderator, "Reclame is hier niet toegestaan.")
+        with pytest.raises(BoardError) as gone:
+            get_post(session, post.id, reader)
+        assert gone.value.status == 404
+        assert get_post(session, post.id, moderator).hidden_reason == "Reclame is hier niet toegestaan."
+        restore_post(session, post, moderator)
+        assert get_post(session, post.id, reader).id == post.id
+
+
+def test_approval_before_publication(engine, board_tenant, member_of, board_settings):
+    tenant = board_tenant()
+    _, author_id = member_of(tenant)
+    _, reader_id = member_of(tenant)
+    _, moderator_id = member_of(tenant, "moderator")
+    settings = dict(board_settings, approval_required=True)
+    with tenant_unit_of_work(engine, tenant) as session:
+        author, reader, moderator = (session.get(Member, i) for i in (author_id, reader_id, moderator_id))
+        post = create_post(session, author, settings, **GOOD)
+        assert post.status == "pending"
+        assert get_post(session, post.id, author).id == post.id  # the author sees it waiting
+        with pytest.raises(BoardError):
+            get_post(session, post.id, reader)
+        approve_post(session, post, moderator)
+        assert get_post(session, post.id, reader).status == "open"
