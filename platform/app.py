@@ -77,6 +77,10 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
     app.register_blueprint(network_views.bp)
     api.register_blueprint(network_api.blp)
     app.register_blueprint(tenant_core_views.bp)
+    from wijknet.tenants.board import api as board_api, views as board_views
+
+    app.register_blueprint(board_views.bp)
+    api.register_blueprint(board_api.blp)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "description": "A personal access token (wkn_...) for one living lab."})
     api.register_blueprint(tenant_core_api.blp)
 

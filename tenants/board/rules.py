@@ -14,7 +14,7 @@ TITLE_MAX, BODY_MAX, MESSAGE_MAX, ORGANISATION_MAX, AREA_MAX = 120, 5000, 2000, 
 MAX_CATEGORIES = 5
 MAX_DAYS_AHEAD = 366
 DEFAULT_DAYS = 30
-_HTML = re.compile(r"<\s*/?\s*[a-zA-Z!?][^>]*>")
+_HTML = re.compile(r"</?[a-zA-Z!?][^>]*>")
 _POSTCODE = re.compile(r"^(\d{4})\s*([a-zA-Z]{2})?$")
 
 

@@ -40,7 +40,7 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 # Values for URL arguments: the demo network's ids. A rule with an argument not listed
 # here is reported as a page that cannot be reached.
-DEMO_VALUES = {"slug": "tarwewijk"}
+DEMO_VALUES = {"slug": "tarwewijk", "post_id": 1}
 # Endpoints that are not residents' HTML pages, with the reason.
 NOT_PAGES = {
     "static": "static files",
@@ -54,7 +54,8 @@ NOT_PAGES = {
     "identity.login_callback": "the provider's redirect back; it ends in a redirect or the login page",
 }
 # Pages whose screenshots go into the guides and README (phone width); later modules add theirs.
-KEY_PAGES = {"network": "/", "tenant-home": "/t/tarwewijk/", "login": "/login"}
+KEY_PAGES = {"network": "/", "tenant-home": "/t/tarwewijk/", "login": "/login", "board": "/t/tarwewijk/board/",
+             "post": "/t/tarwewijk/board/1"}
 
 
 @dataclass

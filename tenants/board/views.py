@@ -1,0 +1,194 @@
+"""Board pages: the board with filters, a post with its suggestions and conversations, the
+new/edit form and "my posts". Thin: rules in operations.py, reading in queries.py."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from wijknet.platform.network.views import page_number
+from wijknet.platform.tenancy.routing import bind_tenant, current_tenant, tenant_db
+from wijknet.tenants.core.models import Member
+
+from . import operations as ops
+from .access import board_settings, require_poster, require_reader, viewer
+from .matching import suggestions_for
+from .models import Match, Reaction, ThreadMessage
+from .queries import PAGE_SIZE, Filters, board_page, posts_of
+from .rules import BoardError
+
+bp = bind_tenant(Blueprint("board", __name__, url_prefix="/t/<slug>/board", template_folder="templates"), module="board")
+
+FORM_FIELDS = ("kind", "title", "body", "organisation", "area", "valid_until")
+
+
+def _form_values() -> dict:
+    values = {name: request.form.get(name, "") for name in FORM_FIELDS}
+    values["categories"] = request.form.getlist("categories")
+    return values
+
+
+@bp.get("/")
+def index():
+    refused = require_reader()
+    if refused:
+        return refused
+    settings = board_settings()
+    filters = Filters.from_args(request.args, settings["categories"])
+    page = page_number()
+    rows, total = board_page(tenant_db(), viewer(), filters, page)
+    return render_template("board/index.html", tenant=current_tenant(), rows=rows, total=total, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), filters=filters, categories=settings["categories"],
+                           member=viewer())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new_post():
+    member = require_poster()
+    settings = board_settings()
+    values, error, errors = {"kind": request.args.get("kind", "need"), "categories": []}, None, {}
+    if request.method == "POST":
+        values = _form_values()
+        try:
+            post = ops.create_post(tenant_db(), member, settings, **values)
+            return redirect(url_for("board.show", post_id=post.id))
+        except BoardError as exc:
+            error, errors = exc.message, exc.errors
+    return render_template("board/form.html", tenant=current_tenant(), values=values, error=error, errors=errors,
+                           categories=settings["categories"], editing=None), 400 if error else 200
+
+
+@bp.route("/<int:post_id>/edit", methods=["GET", "POST"])
+def edit_post(post_id: int):
+    member = require_poster()
+    session = tenant_db()
+    settings = board_settings()
+    try:
+        post = ops.get_post(session, post_id, member, for_update=request.method == "POST")
+        if post.author_id != member.id:
+            raise BoardError("", status=404)
+    except BoardError:
+        return render_template("board/missing.html", tenant=current_tenant()), 404
+    values = {name: getattr(post, name) or "" for name in FORM_FIELDS} | {"categories": post.categories}
+    error, errors = None, {}
+    if request.method == "POST":
+        values = _form_values()
+        try:
+            ops.update_post(session, post, member, settings, **values)
+            return redirect(url_for("board.show", post_id=post.id))
+        except BoardError as exc:
+            error, errors = exc.message, exc.errors
+    return render_template("board/form.html", tenant=current_tenant(), values=values, error=error, errors=errors,
+                           categories=settings["categories"], editing=post), 400 if error else 200
+
+
+@bp.get("/<int:post_id>")
+def show(post_id: int):
+    refused = require_reader()
+    if refused:
+        return refused
+    session, member = tenant_db(), viewer()
+    try:
+        post = ops.get_post(session, post_id, member)
+    except BoardError:
+        return render_template("board/missing.html", tenant=current_tenant()), 404
+    author = session.get(Member, post.author_id)
+    conversations = _conversations(session, post, member)
+    match = session.scalars(select(Match).where(Match.post_id == post.id)).one_or_none()
+    return render_template(
+        "board/post.html", tenant=current_tenant(), post=post, author=author, member=member,
+        moderator=ops.is_moderator(member), suggestions=suggestions_for(session, post.id) if post.status == "open" else [],
+        conversations=conversations, match=match, today=date.today(),
+        reacted=any(r.responder_id == member.id for r, _n, _m in conversations) if member else False,
+    )
+
+
+def _conversations(session, post, member):
+    """[(reaction, responder name, [messages])]: all for the author, one's own for a responder."""
+    if member is None:
+        return []
+    query = select(Reaction, Member.display_name).join(Member, Member.id == Reaction.responder_id).where(Reaction.post_id == post.id)
+    if post.author_id != member.id:
+        query = query.where(Reaction.responder_id == member.id)
+    reactions = session.execute(query.order_by(Reaction.id)).all()
+    ids = [r.id for r, _ in reactions]
+    messages: dict[int, list] = {i: [] for i in ids}
+    if ids:
+        for message, name in session.execute(
+            select(ThreadMessage, Member.display_name).join(Member, Member.id == ThreadMessage.author_id)
+            .where(ThreadMessage.reaction_id.in_(ids)).order_by(ThreadMessage.id)
+        ):
+            messages[message.reaction_id].append((message, name))
+    return [(r, name, messages[r.id]) for r, name in reactions]
+
+
+def _act(post_id: int, action):
+    """Run `action(session, post, member)` for a form button; errors come back on the post page."""
+    member = require_poster()
+    session = tenant_db()
+    try:
+        post = ops.get_post(session, post_id, member, for_update=True)
+        action(session, post, member)
+    except BoardError as exc:
+        if exc.status == 404:
+            return render_template("board/missing.html", tenant=current_tenant()), 404
+        session.rollback()
+        return render_template("board/error.html", tenant=current_tenant(), message=exc.message, post_id=post_id), exc.status
+    return redirect(url_for("board.show", post_id=post_id) + "#" + request.form.get("anchor", "top"))
+
+
+@bp.post("/<int:post_id>/react")
+def react(post_id: int):
+    return _act(post_id, lambda s, p, m: ops.react(s, p, m, kind=request.form.get("kind", ""), message=request.form.get("message", "")))
+
+
+@bp.post("/<int:post_id>/messages/<int:reaction_id>")
+def message(post_id: int, reaction_id: int):
+    return _act(post_id, lambda s, p, m: ops.add_message(s, reaction_id, m, request.form.get("message", "")))
+
+
+@bp.post("/<int:post_id>/match")
+def mark_match(post_id: int):
+    return _act(post_id, lambda s, p, m: ops.mark_match(s, p, m, request.form.get("reaction_id", type=int) or 0))
+
+
+@bp.post("/<int:post_id>/confirm")
+def confirm(post_id: int):
+    return _act(post_id, lambda s, p, m: ops.confirm_match(s, p, m))
+
+
+@bp.post("/<int:post_id>/close")
+def close(post_id: int):
+    return _act(post_id, lambda s, p, m: ops.close_post(s, p, m))
+
+
+@bp.post("/<int:post_id>/reopen")
+def reopen(post_id: int):
+    return _act(post_id, lambda s, p, m: ops.reopen_post(s, p, m))
+
+
+@bp.post("/<int:post_id>/report")
+def report(post_id: int):
+    return _act(post_id, lambda s, p, m: ops.report_post(s, p, m, request.form.get("reason", "")))
+
+
+@bp.post("/<int:post_id>/hide")
+def hide(post_id: int):
+    return _act(post_id, lambda s, p, m: ops.hide_post(s, p, m, request.form.get("reason", "")))
+
+
+@bp.post("/<int:post_id>/restore")
+def restore(post_id: int):
+    return _act(post_id, lambda s, p, m: ops.restore_post(s, p, m))
+
+
+@bp.post("/<int:post_id>/approve")
+def approve(post_id: int):
+    return _act(post_id, lambda s, p, m: ops.approve_post(s, p, m))
+
+
+@bp.get("/mine")
+def mine():
+    member = require_poster()
+    return render_template("board/mine.html", tenant=current_tenant(), posts=posts_of(tenant_db(), member))

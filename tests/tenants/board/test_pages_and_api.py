@@ -1,0 +1,194 @@
+"""Board pages and API: posting with validation, isolation between tenants, visibility,
+the react-and-match flow, escaping and pinned query counts."""
+import re
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from wijknet.platform.app import create_app
+from wijknet.platform.identity.models import User
+from wijknet.platform.identity.tokens import create_token
+from wijknet.platform.tenancy.models import ModuleSetting
+from wijknet.platform.tenancy.uow import tenant_unit_of_work
+from wijknet.tenants.board.models import Match, Post
+
+pytestmark = pytest.mark.tenancy
+
+FORM = {"kind": "need", "title": "Wie helpt met snoeien?", "body": "Mijn heg is te hoog.", "categories": "groen",
+        "area": "3072 AB", "organisation": "", "valid_until": ""}
+
+
+def csrf(client, path):
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+
+
+def _posts(engine, tenant):
+    with tenant_unit_of_work(engine, tenant) as session:
+        return session.scalar(select(func.count()).select_from(Post))
+
+
+def _new(client, tenant, **change):
+    path = f"/t/{tenant.slug}/board/new"
+    return client.post(path, data=dict(FORM, csrf_token=csrf(client, path), **change))
+
+
+def _token(engine, tenant, user_id):
+    with Session(engine) as session, session.begin():
+        return {"Authorization": "Bearer " + create_token(session, tenant_id=tenant.id, user=session.get(User, user_id), name="t")[1]}
+
+
+def _set(engine, tenant, **settings):
+    with Session(engine) as session, session.begin():
+        row = session.get(ModuleSetting, (tenant.id, "board"))
+        row.settings = dict(row.settings or {}, **settings)
+
+
+def test_a_member_posts_a_need_and_sees_it_on_the_board(client, engine, board_tenant, member_of, login_as):
+    tenant = board_tenant()
+    login_as(client, member_of(tenant, name="Ans Buur")[0])
+    made = _new(client, tenant)
+    assert made.status_code == 302
+    page = client.get(made.headers["Location"]).get_data(as_text=True)
+    assert "Wie helpt met snoeien?" in page and "Vraag" in page and "Ans Buur" in page
+    board = client.get(f"/t/{tenant.slug}/board/?q=snoei&kind=need").get_data(as_text=True)
+    assert "Wie helpt met snoeien?" in board
+    assert "Wie helpt met snoeien?" not in client.get(f"/t/{tenant.slug}/board/?kind=offer").get_data(as_text=True)
+    assert "Wie helpt met snoeien?" in client.get(f"/t/{tenant.slug}/board/mine").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"title": ""}, "titel van 3 tot 120 tekens"), ({"body": "x" * 100_000}, "beschrijving van hoogstens 5000 tekens"),
+    ({"categories": "astrologie"}, "Kies categorieën uit de lijst"), ({"valid_until": "2020-01-01"}, "in het verleden"),
+    ({"body": "<script>alert(1)</script>"}, "Schrijf gewone tekst"),
+])
+def test_bad_input_on_the_form_gets_a_message_and_stores_nothing(client, engine, board_tenant, member_of, login_as, change, message):
+    tenant = board_tenant()
+    login_as(client, member_of(tenant)[0])
+    refused = _new(client, tenant, **change)
+    assert refused.status_code == 400 and message in refused.get_data(as_text=True)
+    assert "<script>alert" not in refused.get_data(as_text=True)
+    assert _posts(engine, tenant) == 0
+
+
+def test_rendered_text_is_escaped(client, engine, board_tenant, member_of, login_as):
+    tenant = board_tenant()
+    login_as(client, member_of(tenant)[0])
+    made = _new(client, tenant, title='Hulp & "zo" > niks', body="a < b en c > d")
+    page = client.get(made.headers["Location"]).get_data(as_text=True)
+    assert "Hulp &amp; &#34;zo&#34; &gt; niks" in page and "a &lt; b en c &gt; d" in page
+
+
+def test_react_mark_and_confirm_through_the_pages(client, engine, board_tenant, member_of, login_as):
+    tenant = board_tenant()
+    author_user, _ = member_of(tenant, name="Auteur")
+    helper_user, _ = member_of(tenant, name="Helper")
+    login_as(client, author_user)
+    post_path = _new(client, tenant).headers["Location"].replace("http://localhost", "")
+    helper = client.application.test_client()
+    login_as(helper, helper_user)
+    reacted = helper.post(f"{post_path}/react", data={"csrf_token": csrf(helper, post_path), "kind": "help", "message": "Ik heb een heggenschaar."})
+    assert reacted.status_code == 302
+    page = client.get(post_path).get_data(as_text=True)
+    assert "Ik heb een heggenschaar." in page and "Helper" in page
+    reaction_id = re.search(r'name="reaction_id" value="(\d+)"', page).group(1)
+    assert client.post(f"{post_path}/match", data={"csrf_token": csrf(client, post_path), "reaction_id": reaction_id}).status_code == 302
+    assert "wacht op bevestiging" in client.get(post_path).get_data(as_text=True)
+    assert helper.post(f"{post_path}/confirm", data={"csrf_token": csrf(helper, post_path)}).status_code == 302
+    assert "door beiden bevestigd" in helper.get(post_path).get_data(as_text=True)
+    with tenant_unit_of_work(engine, tenant) as session:
+        assert session.scalars(select(Match)).one().confirmed_at is not None
+
+
+def test_another_tenants_member_gets_404_on_every_board_page_and_endpoint(engine, environ, board_tenant, member_of, login_as):
+    a, b = board_tenant(), board_tenant()
+    app = create_app(dict(environ, WIJKNET_BASE_DOMAIN="wijknet.test"), engine=engine)
+    owner = app.test_client()
+    login_as(owner, member_of(b, name="Geheime Buur")[0], base_url="http://wijknet.test")
+    post_path = _new_on(owner, b)
+    post_id = post_path.rsplit("/", 1)[1]
+    stranger_user, _ = member_of(a)
+    stranger = app.test_client()
+    login_as(stranger, stranger_user, base_url="http://wijknet.test")
+    login_as(stranger, stranger_user, base_url=f"http://{b.slug}.wijknet.test")
+    token = _token(engine, a, stranger_user)
+    for path in ("/board/", f"/board/{post_id}", "/board/new", "/board/mine", f"/board/{post_id}/edit"):
+        assert stranger.get(f"/t/{b.slug}{path}", base_url="http://wijknet.test").status_code in (404,), path
+        assert stranger.get(path, base_url=f"http://{b.slug}.wijknet.test").status_code == 404, path
+    for action in ("react", "close", "report", "hide", "match", "confirm"):
+        assert stranger.post(f"/t/{b.slug}/board/{post_id}/{action}", base_url="http://wijknet.test",
+                             data={}).status_code in (400, 404)
+    for method, path in (("get", "/posts"), ("get", f"/posts/{post_id}"), ("get", f"/posts/{post_id}/suggestions"),
+                         ("post", f"/posts/{post_id}/reactions"), ("put", f"/posts/{post_id}"), ("post", "/posts")):
+        answer = getattr(stranger, method)(f"/t/{b.slug}/api/v1/board{path}", headers=token, json={}, base_url="http://wijknet.test")
+        assert answer.status_code == 404, (method, path, answer.status_code)
+        assert "Geheime Buur" not in answer.get_data(as_text=True)
+
+
+def _new_on(client, tenant):
+    path = f"/t/{tenant.slug}/board/new"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path, base_url="http://wijknet.test").get_data(as_text=True)).group(1)
+    made = client.post(path, data=dict(FORM, csrf_token=token), base_url="http://wijknet.test")
+    assert made.status_code == 302
+    return made.headers["Location"].split("wijknet.test", 1)[-1]
+
+
+def test_members_only_board_sends_anonymous_visitors_to_login_or_404(client, engine, board_tenant, member_of, login_as):
+    tenant = board_tenant()
+    author = client.application.test_client()
+    login_as(author, member_of(tenant)[0])
+    post_path = _new(author, tenant).headers["Location"].replace("http://localhost", "")
+    for path in (f"/t/{tenant.slug}/board/", post_path):
+        answer = client.get(path)
+        assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+    assert client.get(f"/t/{tenant.slug}/api/v1/board/posts").status_code == 404
+
+
+def test_open_board_is_readable_by_anyone_without_authors_names(client, engine, board_tenant, member_of, login_as):
+    tenant = board_tenant()
+    _set(engine, tenant, visibility="public")
+    author = client.application.test_client()
+    login_as(author, member_of(tenant, name="Verborgen Naam")[0])
+    post_path = _new(author, tenant).headers["Location"].replace("http://localhost", "")
+    board = client.get(f"/t/{tenant.slug}/board/")
+    post = client.get(post_path)
+    assert board.status_code == post.status_code == 200
+    assert "Wie helpt met snoeien?" in board.get_data(as_text=True)
+    assert "Verborgen Naam" not in board.get_data(as_text=True) + post.get_data(as_text=True)
+    assert client.get(f"/t/{tenant.slug}/api/v1/board/posts").json[0]["title"] == "Wie helpt met snoeien?"
+
+
+def test_board_is_404_when_the_module_is_off(client, engine, make_tenant, make_member, login_as):
+    tenant = make_tenant(modules=())
+    login_as(client, make_member(tenant))
+    assert client.get(f"/t/{tenant.slug}/board/").status_code == 404
+
+
+def test_api_posts_with_validation(client, engine, board_tenant, member_of):
+    tenant = board_tenant()
+    user, _ = member_of(tenant)
+    headers = _token(engine, tenant, user)
+    made = client.post(f"/t/{tenant.slug}/api/v1/board/posts", headers=headers, json={
+        "kind": "offer", "title": "Ik snoei heggen", "body": "Met eigen schaar.", "categories": ["groen"]})
+    assert made.status_code == 201 and made.json["status"] == "open"
+    bad = client.post(f"/t/{tenant.slug}/api/v1/board/posts", headers=headers, json={
+        "kind": "offer", "title": "", "body": "x", "categories": ["astrologie"]})
+    assert bad.status_code == 400 and {"title", "categories"} <= set(bad.json["errors"])
+    found = client.get(f"/t/{tenant.slug}/api/v1/board/posts?q=snoeien", headers=headers)
+    assert [p["title"] for p in found.json] == ["Ik snoei heggen"]
+    assert _posts(engine, tenant) == 1
+
+
+def test_query_counts_are_pinned(client, engine, board_tenant, member_of, login_as, seed_fixture, count_queries):
+    tenant = board_tenant()
+    ids = seed_fixture(tenant)
+    login_as(client, member_of(tenant)[0])
+    client.get(f"/t/{tenant.slug}/board/")  # warm caches
+    count_queries.statements.clear()
+    assert client.get(f"/t/{tenant.slug}/board/").status_code == 200
+    board_queries = len(count_queries.statements)
+    count_queries.statements.clear()
+    assert client.get(f"/t/{tenant.slug}/board/{ids['n-snoeien']}").status_code == 200
+    post_queries = len(count_queries.statements)
+    print(f"\nqueries: board page {board_queries}, post page {post_queries}")
+    assert board_queries <= 8 and post_queries <= 12
