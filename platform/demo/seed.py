@@ -67,7 +67,7 @@ def seed_demo(engine: Engine, *, role_prefix: str, migrations_dir: str) -> Itera
 def seed_board(engine: Engine) -> Iterator[str]:
     """The Dutch board fixture in every lab with the board on, once; in Tarwewijk a first
     conversation too (post 1 gets a reaction), so the demo shows a thread."""
-    from datetime import date, timedelta
+    from datetime import date, datetime, timedelta, timezone
 
     from wijknet.tenants import MODULES
     from wijknet.tenants.board.fixtures import load_fixture
@@ -96,10 +96,14 @@ def seed_board(engine: Engine) -> Iterator[str]:
                 yield f"board {spec.slug}: already there"
                 continue
             members = list(session.scalars(select(Member).order_by(Member.id)))
+            now = datetime.now(timezone.utc)
             for i, item in enumerate(load_fixture()):
-                create_post(session, members[i % len(members)], settings, kind=item["kind"], title=item["title"],
+                post = create_post(session, members[i % len(members)], settings, kind=item["kind"], title=item["title"],
                             body=item["body"], categories=item["categories"], organisation=item.get("organisation"),
                             area=item.get("area"), valid_until=date.today() + timedelta(days=60))
+                # Placed over the past four weeks, as on a board in use (and not counted
+                # against today's posting limit of the demo people).
+                post.created_at = post.updated_at = now - timedelta(days=1 + i % 28, hours=i % 24)
             first = session.get(Post, session.scalar(select(func.min(Post.id))))
             responder = next((m for m in members if m.id != first.author_id), None)
             if responder is not None:

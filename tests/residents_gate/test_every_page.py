@@ -11,6 +11,8 @@ from .conftest import ARTIFACTS, KEY_PAGES, LANGUAGES, ROLES, WIDTHS, LiveServer
 pytestmark = pytest.mark.browser
 
 
+# Grows with every page (about 0.8 s a view); the suite's 300 s per test is too short.
+@pytest.mark.timeout(1800)
 def test_every_page_passes_the_gate(demo_app, live_demo, gate_check):
     from .conftest import REPORT
 
