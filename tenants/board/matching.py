@@ -20,24 +20,41 @@ from .models import Post
 
 WEIGHTS = {"text_weight": 2.0, "category_weight": 0.25, "area_weight": 0.1, "recency_weight": 0.10, "half_life_days": 21.0}
 
-# The post's own stems become an OR query; they are already Dutch stems, so the 'simple'
+# A post's own stems become an OR query; they are already Dutch stems, so the 'simple'
 # configuration takes them as they are. websearch_to_tsquery never fails on odd input.
-_SUGGESTIONS = text("""
-WITH me AS (
-    SELECT websearch_to_tsquery('simple', array_to_string(tsvector_to_array(search), ' or ')) AS query,
-           categories, area, kind
-    FROM board_posts WHERE id = :post_id
-)
-SELECT p.id, (
+_MY_QUERY = "websearch_to_tsquery('simple', array_to_string(tsvector_to_array(search), ' or '))"
+_SCORE = """(
       :text_weight * ts_rank('{0.1, 0.2, 0.4, 1.0}', p.search, me.query)
     + :category_weight * cardinality(ARRAY(SELECT unnest(p.categories) INTERSECT SELECT unnest(me.categories)))::float8
                        / greatest(cardinality(me.categories), 1)
     + CASE WHEN me.area IS NOT NULL AND p.area = me.area THEN :area_weight ELSE 0 END
     + :recency_weight * power(0.5, extract(epoch FROM now() - p.created_at)::float8 / (86400 * :half_life_days))
-) AS score
+)"""
+_CANDIDATE = """p.kind <> me.kind AND p.status = 'open' AND p.hidden_at IS NULL AND p.valid_until >= current_date
+  AND p.id <> me.id AND (p.search @@ me.query OR p.categories && me.categories)"""
+
+_SUGGESTIONS = text(f"""
+WITH me AS (SELECT id, {_MY_QUERY} AS query, categories, area, kind FROM board_posts WHERE id = :post_id)
+SELECT p.id, {_SCORE} AS score
 FROM board_posts p, me
-WHERE p.kind <> me.kind AND p.status = 'open' AND p.hidden_at IS NULL AND p.valid_until >= current_date
-  AND p.id <> :post_id AND (p.search @@ me.query OR p.categories && me.categories)
+WHERE {_CANDIDATE}
+ORDER BY score DESC, p.id DESC
+LIMIT :limit
+""")
+
+# For a member: the best suggestions over their own open posts (the ten newest), leaving
+# out their own posts and those they already reacted to.
+_FOR_MEMBER = text(f"""
+WITH me AS (
+    SELECT id, {_MY_QUERY} AS query, categories, area, kind FROM board_posts
+    WHERE author_id = :member_id AND status = 'open' AND hidden_at IS NULL
+    ORDER BY created_at DESC LIMIT 10
+)
+SELECT p.id, max({_SCORE}) AS score
+FROM me JOIN board_posts p ON {_CANDIDATE}
+WHERE p.author_id <> :member_id
+  AND NOT EXISTS (SELECT 1 FROM board_reactions r WHERE r.post_id = p.id AND r.responder_id = :member_id)
+GROUP BY p.id
 ORDER BY score DESC, p.id DESC
 LIMIT :limit
 """)
@@ -50,7 +67,15 @@ class Suggestion:
 
 
 def suggestions_for(session: Session, post_id: int, *, limit: int = 5) -> list[Suggestion]:
-    ranked = session.execute(_SUGGESTIONS, {"post_id": post_id, "limit": limit, **WEIGHTS}).all()
+    return _load(session, session.execute(_SUGGESTIONS, {"post_id": post_id, "limit": limit, **WEIGHTS}).all())
+
+
+def suggested_for_member(session: Session, member_id: int, *, limit: int = 20) -> list[Suggestion]:
+    """"Suggested for you": posts of the other kind that fit the member's own open posts."""
+    return _load(session, session.execute(_FOR_MEMBER, {"member_id": member_id, "limit": limit, **WEIGHTS}).all())
+
+
+def _load(session: Session, ranked) -> list[Suggestion]:
     if not ranked:
         return []
     posts = {p.id: p for p in session.scalars(select(Post).where(Post.id.in_([r.id for r in ranked])))}

@@ -13,7 +13,7 @@ from wijknet.tenants.core.models import Member
 
 from . import operations as ops
 from .access import board_settings, require_poster, require_reader, viewer
-from .matching import suggestions_for
+from .matching import suggested_for_member, suggestions_for
 from .models import Match, Reaction, ThreadMessage
 from .queries import PAGE_SIZE, Filters, board_page, posts_of
 from .rules import BoardError
@@ -192,3 +192,10 @@ def approve(post_id: int):
 def mine():
     member = require_poster()
     return render_template("board/mine.html", tenant=current_tenant(), posts=posts_of(tenant_db(), member))
+
+
+@bp.get("/for-you")
+def for_you():
+    member = require_poster()
+    return render_template("board/for_you.html", tenant=current_tenant(),
+                           suggestions=suggested_for_member(tenant_db(), member.id))

@@ -53,3 +53,25 @@ def test_suggestions_skip_closed_hidden_and_same_kind_posts(engine, board_tenant
         boodschappen = [s.post.id for s in suggestions_for(session, ids["n-boodschappen"], limit=10)]
     assert ids["o-tuinman"] not in [i for i, _ in snoei] and {k for _, k in snoei} == {"offer"}
     assert ids["o-boodschappen"] not in boodschappen
+
+
+def test_suggested_for_a_member_fits_their_own_posts(engine, board_tenant, member_of, board_settings, seed_fixture):
+    from wijknet.tenants.board.matching import suggested_for_member
+    from wijknet.tenants.board.operations import create_post, react
+    from wijknet.tenants.core.models import Member
+
+    tenant = board_tenant()
+    ids = seed_fixture(tenant)
+    _, me = member_of(tenant)
+    with tenant_unit_of_work(engine, tenant) as session:
+        member = session.get(Member, me)
+        assert suggested_for_member(session, me) == []  # no posts of my own yet: nothing to go on
+        create_post(session, member, board_settings, kind="need", title="Heg snoeien in de voortuin",
+                    body="Wie heeft een heggenschaar en tijd?", categories=["groen"], organisation=None, area="3072", valid_until=None)
+        suggested = suggested_for_member(session, me)
+        assert ids["o-tuinman"] in [s.post.id for s in suggested[:3]]
+        assert {s.post.kind for s in suggested} == {"offer"}
+        from wijknet.tenants.board.models import Post
+
+        react(session, session.get(Post, ids["o-tuinman"]), member, kind="interest", message="Graag!")
+        assert ids["o-tuinman"] not in [s.post.id for s in suggested_for_member(session, me)]

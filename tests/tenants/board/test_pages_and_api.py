@@ -112,7 +112,7 @@ def test_another_tenants_member_gets_404_on_every_board_page_and_endpoint(engine
     login_as(stranger, stranger_user, base_url="http://wijknet.test")
     login_as(stranger, stranger_user, base_url=f"http://{b.slug}.wijknet.test")
     token = _token(engine, a, stranger_user)
-    for path in ("/board/", f"/board/{post_id}", "/board/new", "/board/mine", f"/board/{post_id}/edit"):
+    for path in ("/board/", f"/board/{post_id}", "/board/new", "/board/mine", "/board/for-you", f"/board/{post_id}/edit"):
         assert stranger.get(f"/t/{b.slug}{path}", base_url="http://wijknet.test").status_code in (404,), path
         assert stranger.get(path, base_url=f"http://{b.slug}.wijknet.test").status_code == 404, path
     for action in ("react", "close", "report", "hide", "match", "confirm"):
@@ -192,3 +192,14 @@ def test_query_counts_are_pinned(client, engine, board_tenant, member_of, login_
     post_queries = len(count_queries.statements)
     print(f"\nqueries: board page {board_queries}, post page {post_queries}")
     assert board_queries <= 8 and post_queries <= 12
+
+
+def test_suggested_for_you_page(client, engine, board_tenant, member_of, login_as, seed_fixture):
+    tenant = board_tenant()
+    seed_fixture(tenant)
+    login_as(client, member_of(tenant)[0])
+    empty = client.get(f"/t/{tenant.slug}/board/for-you").get_data(as_text=True)
+    assert "Nog niets voor jou" in empty
+    _new(client, tenant, title="Heg snoeien in de voortuin", body="Wie heeft een heggenschaar?")
+    page = client.get(f"/t/{tenant.slug}/board/for-you").get_data(as_text=True)
+    assert "Snoei en tuinonderhoud door gepensioneerde hovenier" in page
