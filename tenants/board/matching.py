@@ -30,14 +30,23 @@ _SCORE = """(
     + CASE WHEN me.area IS NOT NULL AND p.area = me.area THEN :area_weight ELSE 0 END
     + :recency_weight * power(0.5, extract(epoch FROM now() - p.created_at)::float8 / (86400 * :half_life_days))
 )"""
-_CANDIDATE = """p.kind <> me.kind AND p.status = 'open' AND p.hidden_at IS NULL AND p.valid_until >= current_date
-  AND p.id <> me.id AND (p.search @@ me.query OR p.categories && me.categories)"""
+# Candidates: among the WINDOW newest open posts of the other kind (read by walking
+# ix_board_posts_kind_listing backwards, so the work stays bounded however many posts the
+# board holds), those that share a stem or a category. Only they are scored.
+WINDOW = 2000
+_POOL = """SELECT * FROM (
+        SELECT * FROM board_posts p WHERE p.kind = me.other AND p.status = 'open'
+        ORDER BY p.created_at DESC LIMIT :window
+    ) p
+    WHERE p.hidden_at IS NULL AND p.valid_until >= current_date AND p.id <> me.id
+      AND (p.search @@ me.query OR p.categories && me.categories)"""
+_ME = f"""id, {_MY_QUERY} AS query, categories, area, kind,
+          CASE kind WHEN 'need' THEN 'offer' ELSE 'need' END AS other"""
 
 _SUGGESTIONS = text(f"""
-WITH me AS (SELECT id, {_MY_QUERY} AS query, categories, area, kind FROM board_posts WHERE id = :post_id)
+WITH me AS MATERIALIZED (SELECT {_ME} FROM board_posts WHERE id = :post_id)
 SELECT p.id, {_SCORE} AS score
-FROM board_posts p, me
-WHERE {_CANDIDATE}
+FROM me CROSS JOIN LATERAL ({_POOL}) p
 ORDER BY score DESC, p.id DESC
 LIMIT :limit
 """)
@@ -45,13 +54,13 @@ LIMIT :limit
 # For a member: the best suggestions over their own open posts (the ten newest), leaving
 # out their own posts and those they already reacted to.
 _FOR_MEMBER = text(f"""
-WITH me AS (
-    SELECT id, {_MY_QUERY} AS query, categories, area, kind FROM board_posts
+WITH me AS MATERIALIZED (
+    SELECT {_ME} FROM board_posts
     WHERE author_id = :member_id AND status = 'open' AND hidden_at IS NULL
     ORDER BY created_at DESC LIMIT 10
 )
 SELECT p.id, max({_SCORE}) AS score
-FROM me JOIN board_posts p ON {_CANDIDATE}
+FROM me CROSS JOIN LATERAL ({_POOL}) p
 WHERE p.author_id <> :member_id
   AND NOT EXISTS (SELECT 1 FROM board_reactions r WHERE r.post_id = p.id AND r.responder_id = :member_id)
 GROUP BY p.id
@@ -67,12 +76,12 @@ class Suggestion:
 
 
 def suggestions_for(session: Session, post_id: int, *, limit: int = 5) -> list[Suggestion]:
-    return _load(session, session.execute(_SUGGESTIONS, {"post_id": post_id, "limit": limit, **WEIGHTS}).all())
+    return _load(session, session.execute(_SUGGESTIONS, {"post_id": post_id, "limit": limit, "window": WINDOW, **WEIGHTS}).all())
 
 
 def suggested_for_member(session: Session, member_id: int, *, limit: int = 20) -> list[Suggestion]:
     """"Suggested for you": posts of the other kind that fit the member's own open posts."""
-    return _load(session, session.execute(_FOR_MEMBER, {"member_id": member_id, "limit": limit, **WEIGHTS}).all())
+    return _load(session, session.execute(_FOR_MEMBER, {"member_id": member_id, "limit": limit, "window": WINDOW, **WEIGHTS}).all())
 
 
 def _load(session: Session, ranked) -> list[Suggestion]:

@@ -30,6 +30,7 @@ class Post(TenantBase):
         Index("ix_board_posts_search", "search", postgresql_using="gin"),
         Index("ix_board_posts_categories", "categories", postgresql_using="gin"),
         Index("ix_board_posts_listing", "status", "created_at"),
+        Index("ix_board_posts_kind_listing", "kind", "status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

@@ -46,6 +46,7 @@ def upgrade() -> None:
     op.create_index('ix_board_posts_search', 'board_posts', ['search'], unique=False, postgresql_using='gin')
     op.create_index('ix_board_posts_categories', 'board_posts', ['categories'], unique=False, postgresql_using='gin')
     op.create_index('ix_board_posts_listing', 'board_posts', ['status', 'created_at'], unique=False)
+    op.create_index('ix_board_posts_kind_listing', 'board_posts', ['kind', 'status', 'created_at'], unique=False)
     op.create_table('board_reactions',
     sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
     sa.Column('post_id', sa.BigInteger(), nullable=False),
