@@ -6,6 +6,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import board  # noqa: E402
 import migrations  # noqa: E402
 import provisioning  # noqa: E402
 import tenant_switch  # noqa: E402
@@ -20,6 +21,7 @@ def main() -> None:
     prov = provisioning.run(200)
     mig = migrations.run(1000)
     switch = tenant_switch.run()
+    bb = board.run()
     today = datetime.date.today().isoformat()
     rows = [
         ("Provisioning a tenant, 200 tenants", "p50 < 300 ms, p95 < 1 s",
@@ -32,6 +34,12 @@ def main() -> None:
          f"{switch['overhead_pct']:.1f} % ({switch['with_switch_rps']:.0f} vs {switch['without_switch_rps']:.0f} req/s, "
          f"{switch['workers']} workers, wrk 1 thread × 2 connections, median of {switch['rounds']} alternating rounds of {switch['seconds']} s; per round {switch['per_round']})",
          verdict(switch["overhead_pct"] < 15) + " by the median; the spread is wide, see below"),
+        ("Board: suggestions for a post (API), 100,000 posts, 1,000 tenants", "p95 < 30 ms",
+         f"p50 {bb['suggestions_p50_ms']:.1f} ms, p95 {bb['suggestions_p95_ms']:.1f} ms ({bb['requests']} requests through HTTP)",
+         verdict(bb["suggestions_p95_ms"] < 30)),
+        ("Board page with a text filter, 100,000 posts, 1,000 tenants", "p95 < 50 ms",
+         f"p50 {bb['board_p50_ms']:.1f} ms, p95 {bb['board_p95_ms']:.1f} ms ({bb['requests']} requests through HTTP)",
+         verdict(bb["board_p95_ms"] < 50)),
     ]
     table = "\n".join(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows)
     path = os.path.join(REPO, "docs", "performance.md")

@@ -33,7 +33,7 @@ _SCORE = """(
 # Candidates: among the WINDOW newest open posts of the other kind (read by walking
 # ix_board_posts_kind_listing backwards, so the work stays bounded however many posts the
 # board holds), those that share a stem or a category. Only they are scored.
-WINDOW = 2000
+WINDOW = 1000
 _POOL = """SELECT * FROM (
         SELECT * FROM board_posts p WHERE p.kind = me.other AND p.status = 'open'
         ORDER BY p.created_at DESC LIMIT :window

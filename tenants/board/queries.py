@@ -14,6 +14,9 @@ from .operations import readable
 from .rules import clean_area
 
 PAGE_SIZE = 20
+# A text search ranks the newest SEARCH_WINDOW matches by relevance (and counts up to
+# that many), so a common word costs the same on a board of 100 posts or 100,000.
+SEARCH_WINDOW = 500
 
 
 @dataclass(frozen=True)
@@ -41,15 +44,27 @@ def board_page(session: Session, viewer: Member | None, filters: Filters, page: 
         where.append(Post.categories.any(filters.category))
     if filters.area:
         where.append(Post.area == filters.area)
-    order = [Post.created_at.desc(), Post.id.desc()]
     if filters.q:
         query = func.websearch_to_tsquery("dutch", filters.q)
-        where.append(Post.search.op("@@")(query))
-        order.insert(0, func.ts_rank(Post.search, query).desc())
+        hits = (
+            select(Post.id, Post.created_at, func.ts_rank(Post.search, query).label("rank"))
+            .where(*where, Post.search.op("@@")(query))
+            .order_by(Post.created_at.desc()).limit(SEARCH_WINDOW).cte("hits").prefix_with("MATERIALIZED")
+        )
+        total = select(func.count()).select_from(hits).scalar_subquery()
+        found = session.execute(  # one round trip: the hits are computed once, counted and paged
+            select(Post, Member.display_name, total.label("total"))
+            .join(hits, hits.c.id == Post.id).join(Member, Member.id == Post.author_id)
+            .order_by(hits.c.rank.desc(), hits.c.created_at.desc(), Post.id.desc())
+            .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        ).all()
+        if not found and page > 1:
+            return [], session.scalar(select(total))
+        return [(post, name) for post, name, _ in found], (found[0][2] if found else 0)
     total = session.scalar(select(func.count()).select_from(Post).where(*where))
     rows = session.execute(
         select(Post, Member.display_name).join(Member, Member.id == Post.author_id)
-        .where(*where).order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        .where(*where).order_by(Post.created_at.desc(), Post.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
     return rows, total
 
