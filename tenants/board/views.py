@@ -15,7 +15,7 @@ from . import operations as ops
 from .access import board_settings, require_poster, require_reader, viewer
 from .matching import suggested_for_member, suggestions_for
 from .models import Match, Reaction, ThreadMessage
-from .queries import PAGE_SIZE, Filters, board_page, posts_of
+from .queries import PAGE_SIZE, SEARCH_WINDOW, Filters, board_page, posts_of
 from .rules import BoardError
 
 bp = bind_tenant(Blueprint("board", __name__, url_prefix="/t/<slug>/board", template_folder="templates"), module="board")
@@ -40,7 +40,7 @@ def index():
     rows, total = board_page(tenant_db(), viewer(), filters, page)
     return render_template("board/index.html", tenant=current_tenant(), rows=rows, total=total, page=page,
                            pages=max(1, -(-total // PAGE_SIZE)), filters=filters, categories=settings["categories"],
-                           member=viewer())
+                           member=viewer(), search_window=SEARCH_WINDOW)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -115,9 +115,12 @@ def test_another_tenants_member_gets_404_on_every_board_page_and_endpoint(engine
     for path in ("/board/", f"/board/{post_id}", "/board/new", "/board/mine", "/board/for-you", f"/board/{post_id}/edit"):
         assert stranger.get(f"/t/{b.slug}{path}", base_url="http://wijknet.test").status_code in (404,), path
         assert stranger.get(path, base_url=f"http://{b.slug}.wijknet.test").status_code == 404, path
-    for action in ("react", "close", "report", "hide", "match", "confirm"):
-        assert stranger.post(f"/t/{b.slug}/board/{post_id}/{action}", base_url="http://wijknet.test",
-                             data={}).status_code in (400, 404)
+    page = stranger.get(f"/t/{a.slug}/board/new", base_url="http://wijknet.test").get_data(as_text=True)
+    token_field = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # a valid form token of the stranger's
+    for action in ("react", "close", "reopen", "report", "hide", "restore", "approve", "match", "confirm", "edit", "messages/1"):
+        answer = stranger.post(f"/t/{b.slug}/board/{post_id}/{action}", base_url="http://wijknet.test",
+                               data={"csrf_token": token_field, "kind": "help", "message": "hoi", "reason": "zomaar", "reaction_id": "1"})
+        assert answer.status_code == 404, (action, answer.status_code)
     for method, path in (("get", "/posts"), ("get", f"/posts/{post_id}"), ("get", f"/posts/{post_id}/suggestions"),
                          ("post", f"/posts/{post_id}/reactions"), ("put", f"/posts/{post_id}"), ("post", "/posts")):
         answer = getattr(stranger, method)(f"/t/{b.slug}/api/v1/board{path}", headers=token, json={}, base_url="http://wijknet.test")
@@ -203,3 +206,17 @@ def test_suggested_for_you_page(client, engine, board_tenant, member_of, login_a
     _new(client, tenant, title="Heg snoeien in de voortuin", body="Wie heeft een heggenschaar?")
     page = client.get(f"/t/{tenant.slug}/board/for-you").get_data(as_text=True)
     assert "Snoei en tuinonderhoud door gepensioneerde hovenier" in page
+
+
+def test_a_text_search_ranks_a_bounded_window_and_says_so(client, engine, board_tenant, member_of, login_as, seed_fixture, monkeypatch):
+    from wijknet.tenants.board import queries, views
+
+    tenant = board_tenant()
+    seed_fixture(tenant)
+    login_as(client, member_of(tenant)[0])
+    monkeypatch.setattr(queries, "SEARCH_WINDOW", 2)
+    monkeypatch.setattr(views, "SEARCH_WINDOW", 2)
+    page = client.get(f"/t/{tenant.slug}/board/?q=buurt").get_data(as_text=True)
+    assert "Meer dan 2 berichten" in page and page.count('class="card"') == 2
+    few = client.get(f"/t/{tenant.slug}/board/?q=heggenschaar").get_data(as_text=True)
+    assert "1 bericht" in few and "Meer dan" not in few
