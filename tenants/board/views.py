@@ -7,8 +7,10 @@ from datetime import date
 from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from wijknet.platform.identity.access import require_member
 from wijknet.platform.network.views import page_number
-from wijknet.platform.tenancy.routing import bind_tenant, current_tenant, tenant_db
+from wijknet.platform.tenancy.models import Tenant
+from wijknet.platform.tenancy.routing import bind_tenant, current_tenant, platform_db, tenant_db
 from wijknet.tenants.core.models import Member
 
 from . import operations as ops
@@ -199,3 +201,25 @@ def for_you():
     member = require_poster()
     return render_template("board/for_you.html", tenant=current_tenant(),
                            suggestions=suggested_for_member(tenant_db(), member.id))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@require_member("admin")
+def settings():
+    from flask import g
+
+    from .settings import change_board_settings
+
+    values, error, errors, saved = dict(board_settings()), None, {}, False
+    if request.method == "POST":
+        raw = {key: request.form.get(key, "") for key in ("visibility", "approval_required", "posts_per_day", "categories")}
+        try:
+            values = change_board_settings(platform_db(), platform_db().get(Tenant, current_tenant().id), g.user, raw)
+            saved = True
+        except BoardError as exc:
+            error, errors = exc.message, exc.errors
+            values = {"visibility": raw["visibility"], "posts_per_day": raw["posts_per_day"],
+                      "approval_required": bool(raw["approval_required"]),
+                      "categories": [c for c in raw["categories"].splitlines() if c.strip()]}
+    return render_template("board/settings.html", tenant=current_tenant(), values=values, error=error, errors=errors,
+                           saved=saved), 400 if error else 200

@@ -220,3 +220,30 @@ def test_a_text_search_ranks_a_bounded_window_and_says_so(client, engine, board_
     assert "Meer dan 2 berichten" in page and page.count('class="card"') == 2
     few = client.get(f"/t/{tenant.slug}/board/?q=heggenschaar").get_data(as_text=True)
     assert "1 bericht" in few and "Meer dan" not in few
+
+
+def test_admin_changes_board_settings_and_nobody_else_can(client, engine, board_tenant, member_of, login_as):
+    from wijknet.platform.tenancy.models import StaffAuditEntry
+
+    a, b = board_tenant(), board_tenant()
+    path = f"/t/{a.slug}/board/settings"
+    login_as(client, member_of(a, "admin")[0])
+    saved = client.post(path, data={"csrf_token": csrf(client, path), "visibility": "public", "approval_required": "on",
+                                    "posts_per_day": "3", "categories": "groen\nKlussen\n\nbuurtfeest"})
+    assert saved.status_code == 200 and "Opgeslagen." in saved.get_data(as_text=True)
+    with Session(engine) as session:
+        settings = session.get(ModuleSetting, (a.id, "board")).settings
+        assert settings["categories"] == ["groen", "klussen", "buurtfeest"]
+        assert (settings["visibility"], settings["approval_required"], settings["posts_per_day"]) == ("public", True, 3)
+        assert session.scalar(select(func.count()).select_from(StaffAuditEntry).where(
+            StaffAuditEntry.tenant_id == a.id, StaffAuditEntry.action == "module.settings")) == 1
+    bad = client.post(path, data={"csrf_token": csrf(client, path), "visibility": "iedereen", "posts_per_day": "0", "categories": ""})
+    assert bad.status_code == 400 and "Een getal van 1 tot 100." in bad.get_data(as_text=True)
+    with Session(engine) as session:
+        assert session.get(ModuleSetting, (a.id, "board")).settings["posts_per_day"] == 3
+    assert client.get(f"/t/{b.slug}/board/settings").status_code == 404
+    member = client.application.test_client()
+    login_as(member, member_of(a)[0])
+    assert member.get(path).status_code == 404
+    assert member.post(path, data={"csrf_token": csrf(member, f"/t/{a.slug}/board/"), "visibility": "members",
+                                   "posts_per_day": "5", "categories": "x"}).status_code == 404
