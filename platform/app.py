@@ -102,13 +102,13 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
-    from .labels import MODULE_LABELS, ROLE_LABELS, TENANT_TYPE_LABELS
+    from .labels import MODULE_LABELS, TENANT_TYPE_LABELS, role_label
 
     app.jinja_env.globals.update(
         current_locale=lambda: str(get_locale() or "nl"),
         tenant_type_label=lambda code: TENANT_TYPE_LABELS.get(code, code),
         module_label=lambda code: MODULE_LABELS.get(code, code),
-        role_label=lambda code: ROLE_LABELS.get(code, code),
+        role_label=role_label,
     )
 
 

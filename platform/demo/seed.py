@@ -97,7 +97,8 @@ def seed_board(engine: Engine) -> Iterator[str]:
                 continue
             members = list(session.scalars(select(Member).order_by(Member.id)))
             now = datetime.now(timezone.utc)
-            for i, item in enumerate(load_fixture()):
+            fixture = load_fixture()
+            for i, item in enumerate(fixture):
                 post = create_post(session, members[i % len(members)], settings, kind=item["kind"], title=item["title"],
                             body=item["body"], categories=item["categories"], organisation=item.get("organisation"),
                             area=item.get("area"), valid_until=date.today() + timedelta(days=60))
@@ -108,4 +109,4 @@ def seed_board(engine: Engine) -> Iterator[str]:
             responder = next((m for m in members if m.id != first.author_id), None)
             if responder is not None:
                 react(session, first, responder, kind="help", message="Ik kan zaterdag langskomen met mijn heggenschaar.")
-            yield f"board {spec.slug}: {len(load_fixture())} posts"
+            yield f"board {spec.slug}: {len(fixture)} posts"

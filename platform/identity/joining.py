@@ -28,7 +28,7 @@ class JoinError(DomainError):
     code = "join"
 
 
-def _require_admin(session: Session, tenant: Tenant, user: User) -> None:
+def require_admin(session: Session, tenant: Tenant, user: User) -> None:
     membership = membership_of(session, tenant.id, user.id)
     if membership is None or membership.role != "admin":
         raise JoinError(_l("Only an administrator of this living lab can do that."), status=404)
@@ -36,7 +36,7 @@ def _require_admin(session: Session, tenant: Tenant, user: User) -> None:
 
 def create_invitation(session: Session, tenant: Tenant, inviter: User, *, email: str, role: str = "member",
                       days: int = INVITATION_DAYS) -> tuple[Invitation, str]:
-    _require_admin(session, tenant, inviter)
+    require_admin(session, tenant, inviter)
     email = (email or "").strip()
     if "@" not in email or len(email) > 254 or " " in email:
         raise JoinError(_l("Enter an email address, like naam@voorbeeld.nl."), errors={"email": ["invalid"]})
@@ -86,7 +86,7 @@ def accept_invitation(session: Session, tenant: Tenant, plaintext: str, user: Us
 
 def change_join_policy(session: Session, tenant: Tenant, admin: User, policy: str) -> None:
     """A tenant admin sets who may join: invite only, open, or open with approval."""
-    _require_admin(session, tenant, admin)
+    require_admin(session, tenant, admin)
     if policy not in JOIN_POLICIES:
         raise JoinError(_l("Choose who may join."), errors={"policy": ["invalid"]})
     set_join_policy(session, tenant, policy, actor=f"user:{admin.id}")
@@ -124,7 +124,7 @@ def join(session: Session, tenant: Tenant, user: User) -> Membership | JoinReque
 def decide_join_request(session: Session, tenant: Tenant, admin: User, request_id: int, *, approve: bool,
                         home_link: str | None = None) -> JoinRequest:
     """Approve or decline; an approved person gets a welcome email when `home_link` is given."""
-    _require_admin(session, tenant, admin)
+    require_admin(session, tenant, admin)
     request = session.scalars(
         select(JoinRequest).where(JoinRequest.id == request_id, JoinRequest.tenant_id == tenant.id).with_for_update()
     ).one_or_none()

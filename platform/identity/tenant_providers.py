@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from ..config import OidcProvider
 from ..errors import DomainError
 from ..tenancy.models import Tenant
-from .joining import _require_admin
+from .joining import require_admin
 from .models import TenantLoginProvider, User
 
 NAME_PREFIX = "tenant-"
@@ -35,7 +35,7 @@ def decrypt(key: str, ciphertext: str) -> str:
 
 def add_tenant_provider(session: Session, tenant: Tenant, admin: User, *, label: str, issuer: str, client_id: str,
                         client_secret: str, key: str, allow_loopback_http: bool = False) -> TenantLoginProvider:
-    _require_admin(session, tenant, admin)
+    require_admin(session, tenant, admin)
     label, issuer, client_id = (label or "").strip(), (issuer or "").strip().rstrip("/"), (client_id or "").strip()
     errors = {}
     if not 1 <= len(label) <= 60:
@@ -57,7 +57,7 @@ def add_tenant_provider(session: Session, tenant: Tenant, admin: User, *, label:
 
 
 def remove_tenant_provider(session: Session, tenant: Tenant, admin: User, provider_id: int) -> None:
-    _require_admin(session, tenant, admin)
+    require_admin(session, tenant, admin)
     provider = session.scalars(select(TenantLoginProvider).where(
         TenantLoginProvider.id == provider_id, TenantLoginProvider.tenant_id == tenant.id)).one_or_none()
     if provider is None:

@@ -64,10 +64,11 @@ def admin_invitations():
     if request.method == "POST":
         form = {"email": request.form.get("email", ""), "role": request.form.get("role", "member")}
         try:
-            invitation, token = invite_by_email(
-                session, tenant, g.user, email=form["email"], role=form["role"],
-                link_for=lambda token: url_for("joining.invitation_page", token=token, _external=True))
-            new_link, sent_to = url_for("joining.invitation_page", token=token, _external=True), invitation.email
+            def link_for(token: str) -> str:
+                return url_for("joining.invitation_page", token=token, _external=True)
+
+            invitation, token = invite_by_email(session, tenant, g.user, email=form["email"], role=form["role"], link_for=link_for)
+            new_link, sent_to = link_for(token), invitation.email
             form = {"email": "", "role": "member"}
         except JoinError as exc:
             error = exc.message

@@ -10,14 +10,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from wijknet.platform.identity.access import ROLE_RANK
 from wijknet.tenants.core.models import Member
 from wijknet.tenants.core.operations import record
 
 from .models import Match, Post, Reaction, Report, ThreadMessage
 from .rules import BoardError, check_message, check_post, check_reaction_kind
-
-ROLE_RANK = {"member": 1, "moderator": 2, "admin": 3}
-
 
 def is_moderator(member: Member | None) -> bool:
     return member is not None and ROLE_RANK.get(member.role, 0) >= ROLE_RANK["moderator"]

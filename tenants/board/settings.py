@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
-from wijknet.platform.identity.access import membership_of
+from wijknet.platform.identity.joining import require_admin
 from wijknet.platform.tenancy.models import ModuleSetting, StaffAuditEntry, Tenant
 from wijknet.tenants import MODULES
 
@@ -14,9 +14,7 @@ from .rules import BoardError
 
 
 def change_board_settings(session: Session, tenant: Tenant, admin_user, raw: dict) -> dict:
-    membership = membership_of(session, tenant.id, admin_user.id)
-    if membership is None or membership.role != "admin":
-        raise BoardError(_l("Only an administrator of this living lab can do that."), status=404)
+    require_admin(session, tenant, admin_user)
     categories = [c.strip().lower() for c in str(raw.get("categories", "")).splitlines() if c.strip()]
     data = {
         "visibility": raw.get("visibility"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from wijknet.platform.identity.access import require_member
@@ -68,9 +68,9 @@ def edit_post(post_id: int):
     settings = board_settings()
     try:
         post = ops.get_post(session, post_id, member, for_update=request.method == "POST")
-        if post.author_id != member.id:
-            raise BoardError("", status=404)
     except BoardError:
+        post = None
+    if post is None or post.author_id != member.id:
         return render_template("board/missing.html", tenant=current_tenant()), 404
     values = {name: getattr(post, name) or "" for name in FORM_FIELDS} | {"categories": post.categories}
     error, errors = None, {}
@@ -135,7 +135,6 @@ def _act(post_id: int, action):
     except BoardError as exc:
         if exc.status == 404:
             return render_template("board/missing.html", tenant=current_tenant()), 404
-        session.rollback()
         return render_template("board/error.html", tenant=current_tenant(), message=exc.message, post_id=post_id), exc.status
     return redirect(url_for("board.show", post_id=post_id) + "#" + request.form.get("anchor", "top"))
 
@@ -206,8 +205,6 @@ def for_you():
 @bp.route("/settings", methods=["GET", "POST"])
 @require_member("admin")
 def settings():
-    from flask import g
-
     from .settings import change_board_settings
 
     values, error, errors, saved = dict(board_settings()), None, {}, False
