@@ -327,7 +327,7 @@ def tokens_revoke(slug: str, token_id: int) -> None:
 @click.option("--until-empty", is_flag=True, help="Stop when no job is due (instead of waiting for new ones).")
 @click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 32), help="Jobs run at the same time.")
 def worker(until_empty: bool, concurrency: int) -> None:
-    """Run background jobs (email) from the database queue until stopped."""
+    """Run background jobs (email, board reminders and digests) from the database queue until stopped."""
     import logging
 
     from .mail.worker import run
@@ -337,7 +337,36 @@ def worker(until_empty: bool, concurrency: int) -> None:
         logging.getLogger(name).setLevel(logging.INFO)
     state = _state()
     click.echo(f"worker: mail via {'the log and /dev/outbox' if state.settings.mail_url == 'log' else 'SMTP'}", err=True)
-    run(state.settings, state.engine, until_empty=until_empty, concurrency=concurrency)
+    run(state.settings, state.engine, current_app._get_current_object(), until_empty=until_empty, concurrency=concurrency)
+
+
+# --- board ---------------------------------------------------------------------------
+@main.group()
+def board() -> None:
+    """The businessbakkerij board."""
+
+
+@board.command("notify")
+@click.option("--slug", "slugs", multiple=True, help="Only this tenant (repeatable). Default: every tenant with the board on.")
+def board_notify(slugs) -> None:
+    """Queue the due expiry reminders and digests now (the worker also does this every hour)."""
+    from wijknet.tenants.board.tasks import board_tenant_ids, run_for_tenant
+
+    state = _state()
+    with Session(state.engine) as session:
+        ids = board_tenant_ids(session)
+        if slugs:
+            wanted = dict(session.execute(select(Tenant.slug, Tenant.id).where(Tenant.slug.in_(slugs))).all())
+            unknown = sorted(set(slugs) - set(wanted))
+            if unknown:
+                raise click.ClickException(f"unknown tenant: {', '.join(unknown)}")
+            ids = [i for i in ids if i in wanted.values()]
+    reminders = digests = 0
+    with click.progressbar(ids, label="board notifications", file=sys.stderr, show_pos=True) as bar:
+        for tenant_id in bar:
+            result = run_for_tenant(state.engine, current_app._get_current_object(), tenant_id)
+            reminders, digests = reminders + result.reminders, digests + result.digests
+    click.echo(f"{len(ids)} tenants: {reminders} reminders and {digests} digests queued")
 
 
 # --- demo and server -----------------------------------------------------------------
@@ -413,7 +442,7 @@ def serve(bind: str, workers: int | None, demo_login: bool, demo_login_port: int
         ))
     if with_worker:
         exe = shutil.which("wijknet") or os.path.join(os.path.dirname(sys.executable), "wijknet")
-        helpers.append(subprocess.Popen([exe, "worker"], env=env))
+        helpers.append(subprocess.Popen([exe, "worker"], env=dict(env, WIJKNET_PUBLIC_URL=os.environ.get("WIJKNET_PUBLIC_URL") or base)))
     click.echo("")
     server = subprocess.Popen(args, env=env)
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -35,6 +35,7 @@ class Settings:
     mail_url: str = "log"
     mail_from: str = "wijknet <noreply@localhost>"
     mail_retry_seconds: int = 30
+    public_url: str = "http://127.0.0.1:8000"
 
     @property
     def is_production(self) -> bool:
@@ -68,6 +69,7 @@ def load_settings(environ: dict | None = None) -> Settings:
     providers = _oidc_providers(env.get("WIJKNET_OIDC_PROVIDERS", ""))
     secrets_key = _secrets_key(env.get("WIJKNET_SECRETS_KEY", ""), secret or DEV_SECRET, mode)
     mail_url = _mail_url(env.get("WIJKNET_MAIL_URL", "").strip(), mode)
+    public_url = _public_url(env.get("WIJKNET_PUBLIC_URL", "").strip(), base_domain, mode)
     mail_from = (env.get("WIJKNET_MAIL_FROM") or "").strip() or f"wijknet <noreply@{(base_domain or 'localhost').split(':')[0]}>"
     return Settings(
         env=mode,
@@ -84,7 +86,26 @@ def load_settings(environ: dict | None = None) -> Settings:
         mail_url=mail_url,
         mail_from=mail_from,
         mail_retry_seconds=_int(env.get("WIJKNET_MAIL_RETRY_SECONDS", "30"), "WIJKNET_MAIL_RETRY_SECONDS", 1, 3600),
+        public_url=public_url,
     )
+
+
+def _public_url(raw: str, base_domain: str | None, mode: str) -> str:
+    """Where people reach us, for links in email written outside a request."""
+    if not raw:
+        if base_domain:
+            return f"https://{base_domain}"
+        if mode == "production":
+            raise ConfigError("WIJKNET_PUBLIC_URL (or WIJKNET_BASE_DOMAIN) must be set in production: links in email need it.")
+        return "http://127.0.0.1:8000"
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"WIJKNET_PUBLIC_URL={raw!r} is not an http(s) address like https://wijknet.nl.")
+    if mode == "production" and parts.scheme != "https":
+        raise ConfigError("WIJKNET_PUBLIC_URL must be https:// in production.")
+    return raw.rstrip("/")
 
 
 MAIL_SCHEMES = ("smtp://", "smtp+starttls://", "smtps://")

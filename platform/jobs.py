@@ -15,6 +15,7 @@ import contextlib
 from typing import Any, Iterator
 
 import procrastinate
+from procrastinate import PsycopgConnector
 from procrastinate.sync_psycopg_connector import SyncPsycopgConnector
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -64,15 +65,31 @@ class InTransactionConnector(SyncPsycopgConnector):
             return super().execute_query_one_with_connection(connection, query, **arguments)
 
 
-app = procrastinate.App(connector=InTransactionConnector(), import_paths=["wijknet.platform.mail.tasks"])
+class WorkerConnector(PsycopgConnector):
+    """The worker's own connector; a job that defers another job (e.g. an email) does so
+    on its own session's connection, through `InTransactionConnector`, like a request does."""
+
+    def get_sync_connector(self) -> InTransactionConnector:
+        return _IN_TRANSACTION
 
 
-def defer_in(session: Session, task: procrastinate.tasks.Task, *, queue: str | None = None, **kwargs) -> int:
-    """Defer `task(**kwargs)` in the session's current transaction; returns the job id."""
+_IN_TRANSACTION = InTransactionConnector()
+
+app = procrastinate.App(connector=_IN_TRANSACTION,
+                        import_paths=["wijknet.platform.mail.tasks", "wijknet.tenants.board.tasks"])
+
+
+def defer_in(session: Session, task: procrastinate.tasks.Task, *, queue: str | None = None, lock: str | None = None,
+             **kwargs) -> int:
+    """Defer `task(**kwargs)` in the session's current transaction; returns the job id.
+
+    Jobs with the same `lock` run one after the other, never at the same time."""
     connection = session.connection().connection.driver_connection
     options = {"connection": connection}
     if queue:
         options["queue"] = queue
+    if lock:
+        options["lock"] = lock
     return task.configure(**options).defer(**kwargs)
 
 
@@ -84,16 +101,31 @@ def worker_conninfo(database_url: str) -> str:
 def run_worker(database_url: str, *, queues: list[str] | None = None, until_empty: bool = False,
                concurrency: int = 1, context: dict | None = None) -> None:
     """Run the worker in the foreground (until stopped, or until no job is due)."""
-    from procrastinate import PsycopgConnector
-
-    connector = PsycopgConnector(
+    connector = WorkerConnector(
         conninfo=worker_conninfo(database_url),
         kwargs={"options": f"-c search_path={JOBS_SCHEMA}"},
         min_size=1, max_size=max(2, concurrency + 1),
     )
     with app.replace_connector(connector):
-        app.run_worker(
-            queues=queues, wait=not until_empty, concurrency=concurrency,
-            additional_context=context or {}, install_signal_handlers=not until_empty,
-            listen_notify=not until_empty,
-        )
+        while True:
+            app.run_worker(
+                queues=queues, wait=not until_empty, concurrency=concurrency,
+                additional_context=context or {}, install_signal_handlers=not until_empty,
+                listen_notify=not until_empty,
+            )
+            # procrastinate stops as soon as one fetch comes back empty, even while a
+            # running job is about to defer another (the hourly board job defers one per
+            # tenant, and those defer emails): go on until nothing is due.
+            if not until_empty or not _jobs_due(database_url, queues):
+                return
+
+
+def _jobs_due(database_url: str, queues: list[str] | None) -> bool:
+    import psycopg
+
+    with psycopg.connect(worker_conninfo(database_url)) as conn:
+        return conn.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {JOBS_SCHEMA}.procrastinate_jobs WHERE status = 'todo'"
+            " AND (scheduled_at IS NULL OR scheduled_at <= now()) AND (%(queues)s::text[] IS NULL OR queue_name = ANY(%(queues)s)))",
+            {"queues": queues},
+        ).fetchone()[0]

@@ -104,7 +104,7 @@ def seed_board(engine: Engine) -> Iterator[str]:
                             area=item.get("area"), valid_until=date.today() + timedelta(days=60))
                 # Placed over the past four weeks, as on a board in use (and not counted
                 # against today's posting limit of the demo people).
-                post.created_at = post.updated_at = now - timedelta(days=1 + i % 28, hours=i % 24)
+                post.created_at = post.updated_at = post.published_at = now - timedelta(days=1 + i % 28, hours=i % 24)
             first = session.get(Post, session.scalar(select(func.min(Post.id))))
             responder = next((m for m in members if m.id != first.author_id), None)
             if responder is not None:

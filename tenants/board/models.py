@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from wijknet.platform.db import TenantBase
 
 POST_KINDS = ("need", "offer")
+DIGEST_FREQUENCIES = ("off", "daily", "weekly")
 POST_STATUSES = ("pending", "open", "matched", "closed")
 REACTION_KINDS = ("help", "interest")
 
@@ -47,6 +48,9 @@ class Post(TenantBase):
     hidden_reason: Mapped[str | None] = mapped_column(Text)
     hidden_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When members could first see it (creation, or approval on a board that asks for it):
+    # the digest's "new since" is counted from here.
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
     search = mapped_column(TSVECTOR, Computed(SEARCH_VECTOR, persisted=True))
@@ -104,3 +108,24 @@ class Report(TenantBase):
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class NotificationPreference(TenantBase):
+    """What a member wants by email from the board: a digest of new posts in chosen
+    categories (off, daily or weekly), reminders before their own posts expire, and the
+    language of those emails. No row: no digest, reminders on, Dutch."""
+
+    __tablename__ = "board_notification_preferences"
+    __table_args__ = (
+        CheckConstraint(f"digest IN {DIGEST_FREQUENCIES!r}", name="digest_known"),
+        CheckConstraint("language IN ('nl', 'en')", name="language_known"),
+    )
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    digest: Mapped[str] = mapped_column(Text, server_default="off")
+    categories: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
+    reminders: Mapped[bool] = mapped_column(server_default=text("true"))
+    language: Mapped[str] = mapped_column(Text, server_default="nl")
+    # The next digest holds the posts published after this moment.
+    digest_since: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())

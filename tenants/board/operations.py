@@ -46,7 +46,9 @@ def create_post(session: Session, author: Member, settings: dict, *, today: date
     recent = session.scalar(select(func.count()).select_from(Post).where(Post.author_id == author.id, Post.created_at > since))
     if recent >= settings["posts_per_day"]:
         raise BoardError(_l("You have posted %(count)d times today; try again tomorrow.", count=recent), status=429)
-    post = Post(**clean, author_id=author.id, status="pending" if settings["approval_required"] else "open")
+    pending = settings["approval_required"]
+    post = Post(**clean, author_id=author.id, status="pending" if pending else "open",
+                published_at=None if pending else datetime.now(timezone.utc))
     session.add(post)
     session.flush()
     record(session, "board.post.created", actor_member_id=author.id, post_id=post.id, kind=post.kind)
@@ -63,6 +65,8 @@ def update_post(session: Session, post: Post, author: Member, settings: dict, *,
     if post.status not in ("pending", "open"):
         raise BoardError(_l("A matched or closed post cannot be changed; reopen it first."), status=409)
     clean = check_post(**fields, allowed_categories=settings["categories"], today=today or date.today())
+    if clean["valid_until"] != post.valid_until:
+        post.reminded_at = None  # a new date earns a new reminder before it
     for key, value in clean.items():
         setattr(post, key, value)
     session.flush()
@@ -202,7 +206,7 @@ def approve_post(session: Session, post: Post, moderator: Member) -> Post:
     _moderate(moderator)
     if post.status != "pending":
         raise BoardError(_l("This post does not wait for approval."), status=409)
-    post.status = "open"
+    post.status, post.published_at = "open", datetime.now(timezone.utc)
     session.flush()
     record(session, "board.post.approved", actor_member_id=moderator.id, post_id=post.id)
     return post

@@ -192,7 +192,7 @@ def approve(post_id: int):
 @bp.get("/mine")
 def mine():
     member = require_poster()
-    return render_template("board/mine.html", tenant=current_tenant(), posts=posts_of(tenant_db(), member))
+    return render_template("board/mine.html", tenant=current_tenant(), posts=posts_of(tenant_db(), member), today=date.today())
 
 
 @bp.get("/for-you")
@@ -209,14 +209,37 @@ def settings():
 
     values, error, errors, saved = dict(board_settings()), None, {}, False
     if request.method == "POST":
-        raw = {key: request.form.get(key, "") for key in ("visibility", "approval_required", "posts_per_day", "categories")}
+        raw = {key: request.form.get(key, "") for key in ("visibility", "approval_required", "posts_per_day", "reminder_days", "categories")}
         try:
             values = change_board_settings(platform_db(), platform_db().get(Tenant, current_tenant().id), g.user, raw)
             saved = True
         except BoardError as exc:
             error, errors = exc.message, exc.errors
-            values = {"visibility": raw["visibility"], "posts_per_day": raw["posts_per_day"],
+            values = {"visibility": raw["visibility"], "posts_per_day": raw["posts_per_day"], "reminder_days": raw["reminder_days"],
                       "approval_required": bool(raw["approval_required"]),
                       "categories": [c for c in raw["categories"].splitlines() if c.strip()]}
     return render_template("board/settings.html", tenant=current_tenant(), values=values, error=error, errors=errors,
                            saved=saved), 400 if error else 200
+
+
+@bp.route("/notifications", methods=["GET", "POST"])
+def notifications():
+    """A member's email: digest of new posts (categories, how often), reminders, language."""
+    from .notifications import change_preferences, preferences_of
+
+    member = require_poster()
+    session = tenant_db()
+    categories = board_settings()["categories"]
+    prefs, error, errors, saved = preferences_of(session, member), None, {}, False
+    values = {"digest": prefs.digest, "categories": list(prefs.categories), "reminders": prefs.reminders,
+              "language": prefs.language}
+    if request.method == "POST":
+        values = {"digest": request.form.get("digest", ""), "categories": request.form.getlist("categories"),
+                  "reminders": request.form.get("reminders") == "on", "language": request.form.get("language", "")}
+        try:
+            change_preferences(session, member, categories, **values)
+            saved = True
+        except BoardError as exc:
+            error, errors = exc.message, exc.errors
+    return render_template("board/notifications.html", tenant=current_tenant(), values=values, categories=categories,
+                           error=error, errors=errors, saved=saved), 400 if error else 200

@@ -31,6 +31,23 @@ def test_production_settings_accepted():
                               "WIJKNET_MAIL_URL": "smtp+starttls://wijk:geheim@smtp.example.nl:587"})
     assert settings.is_production and settings.base_domain == "wijknet.nl"
     assert settings.mail_from == "wijknet <noreply@wijknet.nl>"
+    assert settings.public_url == "https://wijknet.nl"
+
+
+def test_public_url_for_links_in_email():
+    from cryptography.fernet import Fernet
+
+    base = {"WIJKNET_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://x@h/db",
+            "WIJKNET_SECRETS_KEY": Fernet.generate_key().decode(), "WIJKNET_MAIL_URL": "smtp://127.0.0.1:25"}
+    with pytest.raises(ConfigError, match="WIJKNET_PUBLIC_URL"):
+        load_settings(base)
+    with pytest.raises(ConfigError, match="https:// in production"):
+        load_settings(dict(base, WIJKNET_PUBLIC_URL="http://wijknet.nl"))
+    assert load_settings(dict(base, WIJKNET_PUBLIC_URL="https://wijknet.nl/")).public_url == "https://wijknet.nl"
+    for bad in ("wijknet.nl", "ftp://wijknet.nl", "https://", "https://wijknet.nl/?a=1"):
+        with pytest.raises(ConfigError, match="WIJKNET_PUBLIC_URL"):
+            load_settings({"WIJKNET_PUBLIC_URL": bad})
+    assert load_settings({}).public_url == "http://127.0.0.1:8000"
 
 
 def test_unknown_environment_and_bad_base_domain_refused():
@@ -44,7 +61,8 @@ def test_production_cookie_is_secure(engine, database_url):
     from cryptography.fernet import Fernet
 
     app = create_app({"WIJKNET_ENV": "production", "SECRET_KEY": "s" * 40, "DATABASE_URL": database_url,
-                      "WIJKNET_SECRETS_KEY": Fernet.generate_key().decode(), "WIJKNET_MAIL_URL": "smtp://127.0.0.1:25"}, engine=engine)
+                      "WIJKNET_SECRETS_KEY": Fernet.generate_key().decode(), "WIJKNET_MAIL_URL": "smtp://127.0.0.1:25",
+                      "WIJKNET_PUBLIC_URL": "https://wijknet.example.nl"}, engine=engine)
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 

@@ -229,16 +229,19 @@ def test_admin_changes_board_settings_and_nobody_else_can(client, engine, board_
     path = f"/t/{a.slug}/board/settings"
     login_as(client, member_of(a, "admin")[0])
     saved = client.post(path, data={"csrf_token": csrf(client, path), "visibility": "public", "approval_required": "on",
-                                    "posts_per_day": "3", "categories": "groen\nKlussen\n\nbuurtfeest"})
+                                    "posts_per_day": "3", "reminder_days": "5", "categories": "groen\nKlussen\n\nbuurtfeest"})
     assert saved.status_code == 200 and "Opgeslagen." in saved.get_data(as_text=True)
     with Session(engine) as session:
         settings = session.get(ModuleSetting, (a.id, "board")).settings
         assert settings["categories"] == ["groen", "klussen", "buurtfeest"]
         assert (settings["visibility"], settings["approval_required"], settings["posts_per_day"]) == ("public", True, 3)
+        assert settings["reminder_days"] == 5
         assert session.scalar(select(func.count()).select_from(StaffAuditEntry).where(
             StaffAuditEntry.tenant_id == a.id, StaffAuditEntry.action == "module.settings")) == 1
-    bad = client.post(path, data={"csrf_token": csrf(client, path), "visibility": "iedereen", "posts_per_day": "0", "categories": ""})
+    bad = client.post(path, data={"csrf_token": csrf(client, path), "visibility": "iedereen", "posts_per_day": "0",
+                                  "reminder_days": "31", "categories": ""})
     assert bad.status_code == 400 and "Een getal van 1 tot 100." in bad.get_data(as_text=True)
+    assert "Een getal van 1 tot en met 30." in bad.get_data(as_text=True)
     with Session(engine) as session:
         assert session.get(ModuleSetting, (a.id, "board")).settings["posts_per_day"] == 3
     assert client.get(f"/t/{b.slug}/board/settings").status_code == 404

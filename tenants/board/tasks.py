@@ -1,0 +1,64 @@
+"""The board's background jobs. Every hour `notify_all` queues one `notify_one` job per
+active tenant with the board on; that job sends the tenant's due reminders and digests
+(notifications.notify_tenant). `wijknet board notify` runs the same `run_for_tenant`."""
+from __future__ import annotations
+
+from flask import Flask
+from procrastinate import JobContext
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from wijknet.platform.identity.models import Membership, User
+from wijknet.platform.jobs import app, defer_in
+from wijknet.platform.tenancy.lookups import tenant_ref
+from wijknet.platform.tenancy.models import ModuleSetting, Tenant
+from wijknet.platform.tenancy.uow import tenant_unit_of_work
+from wijknet.tenants import MODULES
+
+from .notifications import NotifyResult, notify_tenant
+
+QUEUE = "board"
+
+
+def board_tenant_ids(session: Session) -> list[int]:
+    """Active tenants with the board switched on."""
+    return list(session.scalars(
+        select(Tenant.id).join(ModuleSetting, ModuleSetting.tenant_id == Tenant.id)
+        .where(Tenant.status == "active", ModuleSetting.module == "board", ModuleSetting.enabled)
+        .order_by(Tenant.id)
+    ))
+
+
+def run_for_tenant(engine: Engine, flask_app: Flask, tenant_id: int) -> NotifyResult:
+    """Send what is due in one tenant; nothing when it is no longer active or has no board."""
+    with Session(engine) as session:
+        tenant = session.get(Tenant, tenant_id)
+        board = session.get(ModuleSetting, (tenant_id, "board"))
+        if tenant is None or tenant.status != "active" or board is None or not board.enabled:
+            return NotifyResult()
+        settings = MODULES["board"].settings_schema().load(board.settings or {})
+        addresses = dict(session.execute(
+            select(User.id, User.email).join(Membership, Membership.user_id == User.id)
+            .where(Membership.tenant_id == tenant_id)
+        ).all())
+        ref = tenant_ref(tenant, modules=("board",))
+    public_url = flask_app.extensions["wijknet"].settings.public_url
+    # A request context gives the templates their language and url_for its host.
+    with flask_app.test_request_context(base_url=public_url), tenant_unit_of_work(engine, ref) as session:
+        return notify_tenant(session, ref, addresses, settings["reminder_days"])
+
+
+@app.periodic(cron="5 * * * *")
+@app.task(name="wijknet.board.notify_all", queue=QUEUE, pass_context=True)
+def notify_all(context: JobContext, timestamp: int) -> None:
+    engine = context.additional_context["engine"]
+    with Session(engine) as session, session.begin():
+        for tenant_id in board_tenant_ids(session):
+            defer_in(session, notify_one, queue=QUEUE, lock=f"board-notify-{tenant_id}", tenant_id=tenant_id)
+
+
+@app.task(name="wijknet.board.notify_one", queue=QUEUE, pass_context=True)
+def notify_one(context: JobContext, *, tenant_id: int) -> None:
+    extra = context.additional_context
+    run_for_tenant(extra["engine"], extra["flask_app"], tenant_id)
