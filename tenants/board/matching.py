@@ -25,7 +25,7 @@ WEIGHTS = {"text_weight": 2.0, "category_weight": 0.25, "area_weight": 0.1, "rec
 _MY_QUERY = "websearch_to_tsquery('simple', array_to_string(tsvector_to_array(search), ' or '))"
 _SCORE = """(
       :text_weight * ts_rank('{0.1, 0.2, 0.4, 1.0}', p.search, me.query)
-    + :category_weight * cardinality(ARRAY(SELECT unnest(p.categories) INTERSECT SELECT unnest(me.categories)))::float8
+    + :category_weight * (SELECT count(*) FROM unnest(p.categories) c WHERE c = ANY(me.categories))::float8
                        / greatest(cardinality(me.categories), 1)
     + CASE WHEN me.area IS NOT NULL AND p.area = me.area THEN :area_weight ELSE 0 END
     + :recency_weight * power(0.5, extract(epoch FROM now() - p.created_at)::float8 / (86400 * :half_life_days))
