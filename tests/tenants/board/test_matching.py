@@ -75,3 +75,21 @@ def test_suggested_for_a_member_fits_their_own_posts(engine, board_tenant, membe
 
         react(session, session.get(Post, ids["o-tuinman"]), member, kind="interest", message="Graag!")
         assert ids["o-tuinman"] not in [s.post.id for s in suggested_for_member(session, me)]
+
+
+def test_a_post_of_only_stop_words_still_gets_suggestions_by_category(engine, board_tenant, member_of, board_settings,
+                                                                     seed_fixture):
+    from wijknet.tenants.board.operations import create_post
+    from wijknet.tenants.core.models import Member
+
+    tenant = board_tenant()
+    seed_fixture(tenant)
+    _, me = member_of(tenant)
+    with tenant_unit_of_work(engine, tenant) as session:
+        post = create_post(session, session.get(Member, me), board_settings, kind="need", title="Wie kan dit?",
+                           body="Het is er voor ons, want zij zijn het niet.", categories=["groen"], organisation=None,
+                           area=None, valid_until=None)
+        assert session.scalar(text("SELECT length(search) FROM board_posts WHERE id = :id"), {"id": post.id}) == 0
+        suggested = suggestions_for(session, post.id, limit=5)
+        assert len(suggested) == 5 and all(s.score is not None and s.score > 0 for s in suggested)
+        assert all("groen" in s.post.categories for s in suggested)
