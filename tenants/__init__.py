@@ -41,6 +41,10 @@ class ModuleInfo:
     def default_settings(self) -> dict:
         return self.settings_schema().load({})
 
+    def settings_from(self, stored: dict | None) -> dict:
+        """The stored settings with the defaults filled in."""
+        return self.settings_schema().load(stored or {})
+
 
 MODULES: dict[str, ModuleInfo] = {
     m.name: m

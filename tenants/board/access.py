@@ -14,7 +14,7 @@ from wijknet.tenants.core.models import Member
 def board_settings() -> dict:
     if "board_settings" not in g:
         row = platform_db().get(ModuleSetting, (current_tenant().id, "board"))
-        g.board_settings = MODULES["board"].settings_schema().load((row.settings if row else None) or {})
+        g.board_settings = MODULES["board"].settings_from(row.settings if row else None)
     return g.board_settings
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from flask import render_template, url_for
 from flask_babel import force_locale, format_date, gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from wijknet.platform.i18n import LANGUAGES
 from wijknet.platform.mail.queue import queue_email
 from wijknet.platform.tenancy.uow import TenantRef
 from wijknet.tenants.core.models import Member
@@ -25,7 +27,7 @@ from wijknet.tenants.core.operations import record
 from .models import DIGEST_FREQUENCIES, NotificationPreference, Post
 from .rules import BoardError
 
-LANGUAGES = ("nl", "en")
+NETHERLANDS = ZoneInfo("Europe/Amsterdam")
 DIGEST_PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
 # The job runs every hour and may start a little earlier than the hour before; without
 # this slack a daily digest would slip by an hour a day.
@@ -172,6 +174,4 @@ def new_posts_for(session: Session, prefs: NotificationPreference, member: Membe
 
 def _local_date(moment: datetime) -> date:
     """The date in the Netherlands (a post's last day is a Dutch calendar day)."""
-    from zoneinfo import ZoneInfo
-
-    return moment.astimezone(ZoneInfo("Europe/Amsterdam")).date()
+    return moment.astimezone(NETHERLANDS).date()

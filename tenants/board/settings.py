@@ -1,5 +1,6 @@
 """The board's module settings, changed by a tenant admin (visibility, approval, categories,
-posting limit, days of warning before a post expires). Validated by the module's marshmallow schema; every change is audited."""
+posting limit, days of warning before a post ends). Validated by the module's marshmallow
+schema; every change is audited."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -20,7 +21,7 @@ def change_board_settings(session: Session, tenant: Tenant, admin_user, raw: dic
         "visibility": raw.get("visibility"),
         "approval_required": raw.get("approval_required") in (True, "on", "1", "true"),
         "posts_per_day": raw.get("posts_per_day"),
-        "reminder_days": raw.get("reminder_days") or MODULES["board"].default_settings()["reminder_days"],
+        "reminder_days": raw.get("reminder_days"),
         "categories": list(dict.fromkeys(categories)),
     }
     try:

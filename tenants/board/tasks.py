@@ -37,7 +37,7 @@ def run_for_tenant(engine: Engine, flask_app: Flask, tenant_id: int) -> NotifyRe
         board = session.get(ModuleSetting, (tenant_id, "board"))
         if tenant is None or tenant.status != "active" or board is None or not board.enabled:
             return NotifyResult()
-        settings = MODULES["board"].settings_schema().load(board.settings or {})
+        settings = MODULES["board"].settings_from(board.settings)
         addresses = dict(session.execute(
             select(User.id, User.email).join(Membership, Membership.user_id == User.id)
             .where(Membership.tenant_id == tenant_id)
