@@ -44,7 +44,7 @@ $(MO): $(PO) $(STAMP)
 # empty msgstr entries in platform/translations/nl/LC_MESSAGES/messages.po.
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header -o platform/translations/messages.pot . >/dev/null
-	$(BIN)/pybabel update --omit-header --no-fuzzy-matching -i platform/translations/messages.pot -d platform/translations -l nl
+	$(BIN)/pybabel update --omit-header --no-fuzzy-matching --ignore-obsolete -i platform/translations/messages.pot -d platform/translations -l nl
 
 bench: install
 	$(BIN)/python bench/run_all.py

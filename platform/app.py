@@ -8,7 +8,7 @@ from flask import Flask, send_from_directory
 from flask_smorest import Api
 from sqlalchemy.engine import Engine
 
-from . import errors, health, i18n, security
+from . import errors, health, i18n, inputs, paging, security
 from .config import Settings, load_settings
 from .db import database_name, make_engine
 from .devdb import resolve_database_url
@@ -53,9 +53,11 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
     directory = TenantDirectory(engine, ttl=settings.tenant_cache_seconds)
     app.extensions["wijknet"] = PlatformState(settings, engine, directory, prefix)
 
+    inputs.init_app(app)  # first: bounded ids in every route, bad input refused before any view
     i18n.init_app(app)
     security.init_app(app)
     _register_template_helpers(app)
+    paging.init_app(app)
     api = Api(app)
     errors.register_error_handlers(app, api)
     _register_api_assets(app)
@@ -89,6 +91,8 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
     app.after_request(finish_request)
     app.teardown_request(close_sessions)
     app.after_request(_security_headers)
+    if settings.is_production:
+        app.after_request(_strict_transport_security)
     app.wsgi_app = HostRouting(app.wsgi_app, directory, settings.base_domain)
     if settings.proxy_hops:
         # Behind a load balancer: trust that many X-Forwarded-* hops (client address for rate
@@ -118,6 +122,11 @@ def _register_api_assets(app: Flask) -> None:
     @app.get("/api/docs/assets/<path:filename>")
     def api_docs_assets(filename: str):
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
+
+
+def _strict_transport_security(response):
+    response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
 
 
 def _security_headers(response):

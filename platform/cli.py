@@ -102,22 +102,31 @@ def _modules_option(value: str) -> tuple[str, ...]:
 @click.option("--tagline", default="")
 @click.option("--plan", default="pilot", show_default=True, type=click.Choice(PLANS))
 @click.option("--modules", default="board", show_default=True, help="Comma separated: board,assets,contracts,ledger")
-@click.option("--admin-email", default=None, help="First admin of the living lab.")
-@click.option("--admin-name", default=None)
-def tenants_create(slug, name, type_, region, tagline, plan, modules, admin_email, admin_name) -> None:
+@click.option("--admin-email", default=None, help="First admin: gets an invitation by email (the link is printed too).")
+def tenants_create(slug, name, type_, region, tagline, plan, modules, admin_email) -> None:
     """Create a living lab (or finish one whose creation was interrupted)."""
+    from .identity.joining import JoinError, invite_first_admin
+
     state = _state()
     spec = TenantSpec(slug=slug, name=name, type=type_, region=region, tagline=tagline, plan=plan, modules=_modules_option(modules))
+    shown: dict = {}
+
+    def first_admin(session, tenant):
+        shown["link"] = invite_first_admin(session, tenant, admin_email, public_url=state.settings.public_url, actor=_actor())
+
     try:
-        tenant = provision_tenant(state.engine, spec, role_prefix=state.role_prefix, migrations_dir=state.settings.migrations_dir, actor=_actor())
-        if admin_email:
-            with Session(state.engine) as session, session.begin():
-                user = ensure_user(session, admin_email, admin_name)
-                add_member(session, session.merge(tenant), user, "admin")
-    except (ProvisioningError, TenantActionError) as exc:
+        tenant = provision_tenant(state.engine, spec, role_prefix=state.role_prefix, migrations_dir=state.settings.migrations_dir,
+                                  actor=_actor(), first_admin=first_admin if admin_email else None)
+    except (ProvisioningError, TenantActionError, JoinError) as exc:
         raise click.ClickException(str(exc)) from None
     state.directory.forget(slug)
     click.echo(f"created {tenant.slug} (id {tenant.id}, schema {tenant.schema_name}, role {tenant.role_name})")
+    if admin_email:
+        if shown.get("link"):
+            click.echo(f"invitation for {admin_email} as administrator (emailed; valid 14 days):")
+            click.echo(f"  {shown['link']}")
+        else:
+            click.echo(f"{admin_email} was already invited as administrator by an earlier run (see their email).")
 
 
 @tenants.command("list")
@@ -237,7 +246,9 @@ def users() -> None:
 @click.option("--role", default="member", show_default=True, type=click.Choice(("member", "moderator", "admin")))
 @click.option("--staff", is_flag=True, help="Network staff.")
 def users_add(email: str, name: str, slug: str | None, role: str, staff: bool) -> None:
-    """Add a person (they sign in later with a provider that vouches for this email)."""
+    """Add a person; they take the account through the link printed (and emailed) here."""
+    from .identity.claims import claim_account_by_email
+
     state = _state()
     try:
         with Session(state.engine) as session, session.begin():
@@ -245,9 +256,14 @@ def users_add(email: str, name: str, slug: str | None, role: str, staff: bool) -
             if slug:
                 add_member(session, get_tenant(session, slug), user, role)
             user_id = user.id
+            link = claim_account_by_email(session, user, public_url=state.settings.public_url, actor=_actor())
     except TenantActionError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"user {user_id} {email}" + (f": {role} of {slug}" if slug else "") + (" (staff)" if staff else ""))
+    if link:
+        click.echo(f"they take the account by signing in through this link (emailed; valid 14 days):\n  {link}")
+    else:
+        click.echo("they have signed in before: nothing to claim.")
 
 
 @main.group()
@@ -256,9 +272,9 @@ def tokens() -> None:
 
 
 def _user_by_email(session: Session, email: str):
-    from .identity.models import User
+    from .identity.operations import network_user_by_email
 
-    user = session.scalars(select(User).where(func.lower(User.email) == email.strip().lower())).one_or_none()
+    user = network_user_by_email(session, email.strip())
     if user is None:
         raise click.ClickException(f"No user with email {email!r}; add one with `wijknet users add`.")
     return user
@@ -426,7 +442,9 @@ def serve(bind: str, workers: int | None, demo_login: bool, demo_login_port: int
             raise click.ClickException("--demo-login is for development only.")
         issuer = f"http://127.0.0.1:{demo_login_port}"
         providers = [p.__dict__ for p in state.settings.oidc_providers]
-        providers.append({"name": "demo", "label": "Demo-ID", "issuer": issuer, "client_id": "wijknet-demo", "client_secret": "demo-only"})
+        # The demo provider vouches for the demo people's addresses (they were made by the seed).
+        providers.append({"name": "demo", "label": "Demo-ID", "issuer": issuer, "client_id": "wijknet-demo",
+                          "client_secret": "demo-only", "link_verified_email": True})
         env["WIJKNET_OIDC_PROVIDERS"] = json.dumps(providers)
         claims = []
         for email, name, _roles, _staff in PEOPLE:

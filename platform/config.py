@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 
 DEV_SECRET = "dev-only-secret-not-for-production"
+# Tests get a fresh secret per process: nothing signed in one run is valid in another.
+_TEST_SECRET = __import__("secrets").token_urlsafe(48)
 
 
 class ConfigError(RuntimeError):
@@ -36,6 +38,10 @@ class Settings:
     mail_from: str = "wijknet <noreply@localhost>"
     mail_retry_seconds: int = 30
     public_url: str = "http://127.0.0.1:8000"
+    # Living labs' own OpenID providers: hosts their endpoints may use besides the issuer's
+    # own, and whether their addresses may be private (loopback, LAN): never in production.
+    provider_endpoint_hosts: tuple = ()
+    provider_private_addresses: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -67,14 +73,16 @@ def load_settings(environ: dict | None = None) -> Settings:
     if base_domain and not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:\d{1,5})?", base_domain):
         raise ConfigError(f"WIJKNET_BASE_DOMAIN={base_domain!r} is not a host name.")
     providers = _oidc_providers(env.get("WIJKNET_OIDC_PROVIDERS", ""))
-    secrets_key = _secrets_key(env.get("WIJKNET_SECRETS_KEY", ""), secret or DEV_SECRET, mode)
+    if not secret:
+        secret = _TEST_SECRET if mode == "test" else development_secret()
+    secrets_key = _secrets_key(env.get("WIJKNET_SECRETS_KEY", ""), secret, mode)
     mail_url = _mail_url(env.get("WIJKNET_MAIL_URL", "").strip(), mode)
     public_url = _public_url(env.get("WIJKNET_PUBLIC_URL", "").strip(), base_domain, mode)
     mail_from = (env.get("WIJKNET_MAIL_FROM") or "").strip() or f"wijknet <noreply@{(base_domain or 'localhost').split(':')[0]}>"
     return Settings(
         env=mode,
         database_url=env.get("DATABASE_URL") or None,
-        secret_key=secret or DEV_SECRET,
+        secret_key=secret,
         base_domain=base_domain,
         role_prefix=env.get("WIJKNET_ROLE_PREFIX") or None,
         prepared_statements=_bool(env.get("WIJKNET_PREPARED_STATEMENTS"), default=True),
@@ -87,7 +95,42 @@ def load_settings(environ: dict | None = None) -> Settings:
         mail_from=mail_from,
         mail_retry_seconds=_int(env.get("WIJKNET_MAIL_RETRY_SECONDS", "30"), "WIJKNET_MAIL_RETRY_SECONDS", 1, 3600),
         public_url=public_url,
+        provider_endpoint_hosts=tuple(
+            h.strip().lower() for h in env.get("WIJKNET_PROVIDER_ENDPOINT_HOSTS", DEFAULT_PROVIDER_ENDPOINT_HOSTS).split(",") if h.strip()
+        ),
+        provider_private_addresses=mode != "production" and _bool(env.get("WIJKNET_PROVIDER_PRIVATE_ADDRESSES"), default=True),
     )
+
+
+# Google's OpenID endpoints live on other hosts than its issuer (accounts.google.com).
+DEFAULT_PROVIDER_ENDPOINT_HOSTS = "oauth2.googleapis.com,openidconnect.googleapis.com,www.googleapis.com"
+
+
+def development_secret() -> str:
+    """A random secret made once per installation (var/secret_key, readable by its owner
+    only), so no two development installs share a key that signs session cookies."""
+    import secrets
+
+    folder = os.path.join(repository_root(), "var")
+    path = os.path.join(folder, "secret_key")
+    for _ in range(2):
+        try:
+            with open(path, encoding="ascii") as fh:
+                value = fh.read().strip()
+            if len(value) >= 32:
+                return value
+            os.remove(path)  # too short to be ours: make a new one
+        except FileNotFoundError:
+            pass
+        os.makedirs(folder, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue  # another process made it just now: read theirs
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    with open(path, encoding="ascii") as fh:
+        return fh.read().strip()
 
 
 def _public_url(raw: str, base_domain: str | None, mode: str) -> str:
@@ -170,13 +213,20 @@ def _int(raw: str, name: str, low: int, high: int) -> int:
 
 @dataclass(frozen=True)
 class OidcProvider:
-    """A network-wide OpenID Connect provider (WIJKNET_OIDC_PROVIDERS, a JSON list)."""
+    """An OpenID Connect provider: network-wide (WIJKNET_OIDC_PROVIDERS, a JSON list) or a
+    living lab's own (`tenant_id` set; trusted for that lab only, docs/decisions/0003).
+
+    `link_verified_email`: the operator vouches that this provider's verified email
+    addresses belong to their owners, so a first login may take an account made for that
+    address. Off by default; never for a lab's own provider."""
 
     name: str
     label: str
     issuer: str
     client_id: str
     client_secret: str
+    link_verified_email: bool = False
+    tenant_id: int | None = None
 
 
 def _oidc_providers(raw: str) -> tuple[OidcProvider, ...]:
@@ -188,13 +238,14 @@ def _oidc_providers(raw: str) -> tuple[OidcProvider, ...]:
             OidcProvider(
                 name=item["name"], label=item.get("label") or item["name"], issuer=item["issuer"].rstrip("/"),
                 client_id=item["client_id"], client_secret=item.get("client_secret", ""),
+                link_verified_email=item.get("link_verified_email") is True,
             )
             for item in items
         )
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise ConfigError(
             "WIJKNET_OIDC_PROVIDERS must be a JSON list of objects with name, issuer, client_id and "
-            f"client_secret (and optionally label): {exc}"
+            f"client_secret (and optionally label and link_verified_email): {exc}"
         ) from None
     for provider in providers:
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", provider.name):

@@ -1,9 +1,9 @@
 """Engine, metadata and the two declarative bases: platform tables and tenant tables."""
 from __future__ import annotations
 
-from sqlalchemy import MetaData, create_engine
+from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -52,3 +52,25 @@ def make_engine(url: str, *, prepared_statements: bool = True, pool_size: int = 
 
 def database_name(url: str) -> str:
     return make_url(url).database or "postgres"
+
+
+def locked(query, **for_update):
+    """`query` with FOR UPDATE *and* fresh attributes.
+
+    A read-then-lock must see the row as it is once the lock is held: without
+    `populate_existing` SQLAlchemy hands back the object already in the session's identity
+    map, with the values read before the lock (the stale read that let one single-use
+    invitation be accepted twice). Every "once" rule locks through this."""
+    return query.with_for_update(**for_update).execution_options(populate_existing=True)
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session, _flush_context) -> None:
+    session.info["wrote"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state) -> None:
+    # Bulk DML and raw SQL (which may write) count as writes; plain ORM reads do not.
+    if state.is_insert or state.is_update or state.is_delete or not (state.is_select or state.is_orm_statement):
+        state.session.info["wrote"] = True

@@ -5,27 +5,45 @@ import logging
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
 
+RETRY_AFTER_SECONDS = 5
+
 
 class DomainError(Exception):
-    """A rule of the domain said no. Carries a code, a message and an HTTP status."""
+    """A rule of the domain said no. Carries a code, a message and an HTTP status.
+
+    Messages are plain text: translated (lazy) strings are turned into `str` here, so a
+    template escapes them like any other text (flask-babel's lazy strings would otherwise
+    pass as already-safe HTML)."""
 
     status = 400
     code = "invalid"
 
     def __init__(self, message: str, *, code: str | None = None, status: int | None = None, errors: dict | None = None):
+        message = str(message)
         super().__init__(message)
         self.message = message
         self.code = code or self.code
         self.status = status or self.status
-        self.errors = errors or {}
+        self.errors = {field: [str(text) for text in texts] for field, texts in (errors or {}).items()}
+
+    @classmethod
+    def on_field(cls, field: str, message: str, **kw) -> "DomainError":
+        """The error of one form field: its message is both the summary and the field's."""
+        return cls(message, errors={field: [message]}, **kw)
 
 
 def wants_json() -> bool:
     return "/api/" in request.path or request.path.startswith("/api")
+
+
+def is_database_unavailable(exc: BaseException | None) -> bool:
+    """The database went away or gave up (restart, killed connection, timeout): try again later."""
+    return isinstance(exc, (OperationalError, InterfaceError))
 
 
 def _page_messages() -> dict[int, tuple[str, str]]:
@@ -34,9 +52,12 @@ def _page_messages() -> dict[int, tuple[str, str]]:
         403: (_("No access"), _("You do not have access to this page.")),
         404: (_("Page not found"), _("This page does not exist, or it is not available to you.")),
         405: (_("Not allowed"), _("This action is not possible here.")),
+        409: (_("That is not possible now"), _("Reload the page and try again.")),
+        413: (_("Too large"), _("What you sent is too large.")),
         429: (_("Too many attempts"), _("Please wait a minute and try again.")),
         423: (_("This living lab is read-only"), _("It has been suspended: you can read everything, but nothing can be changed right now.")),
         500: (_("Something went wrong on our side"), _("The error has been logged. Please try again in a moment.")),
+        503: (_("Temporarily unavailable"), _("We cannot reach our database right now. Nothing was changed; please try again in a moment.")),
     }
 
 
@@ -47,9 +68,27 @@ def _page(status: int, detail: str | None = None, *, show_detail: bool = False):
     return render_template("errors/error.html", status=status, title=title, text=text), status
 
 
+def unavailable_response():
+    """503 with a retry hint, as JSON for the API and as a page otherwise."""
+    if wants_json():
+        response = jsonify({"code": 503, "status": "Service Unavailable", "errors": {},
+                            "message": "The database is unavailable right now; nothing was changed. Try again shortly."})
+        response.status_code = 503
+    else:
+        try:
+            body, status = _page(503)
+        except Exception:  # noqa: BLE001 - the page itself may need what is down
+            body, status = "Temporarily unavailable. Please try again in a moment.", 503
+        response = current_app.make_response((body, status))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def register_error_handlers(app: Flask, api) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
+        if is_database_unavailable(getattr(exc, "original_exception", None)):
+            return unavailable_response()
         if wants_json():
             return api.handle_http_exception(exc)
         return _page(exc.code or 500, exc.description)
@@ -65,6 +104,9 @@ def register_error_handlers(app: Flask, api) -> None:
     def _unexpected(exc: Exception):
         if isinstance(exc, HTTPException):  # pragma: no cover - routed above
             return _http(exc)
+        if is_database_unavailable(exc):
+            log.warning("database unavailable on %s %s: %s", request.method, request.path, type(exc).__name__)
+            return unavailable_response()
         log.exception("unhandled error on %s %s", request.method, request.path)
         if current_app.testing and current_app.config.get("PROPAGATE_EXCEPTIONS"):
             raise exc

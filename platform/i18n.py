@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, redirect, request
+from flask import Blueprint, Flask, has_request_context, redirect, request
 from flask_babel import Babel
 
 LANGUAGES = ("nl", "en")
@@ -14,13 +15,28 @@ bp = Blueprint("i18n", __name__)
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return "nl"  # the CLI and jobs: Dutch unless they force another locale
     chosen = request.cookies.get(COOKIE)
     return chosen if chosen in LANGUAGES else "nl"
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
-    """Only local paths: `//evil.example` and `https://...` fall back to `default`."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only a local path; anything else falls back to `default`.
+
+    Browsers drop TAB, CR and LF from a URL and read a backslash as a slash, so
+    `/<TAB>/evil.example` or `/\\evil.example` would leave the site as `//evil.example`
+    does. Any control character or backslash, a missing leading slash, a second leading
+    slash, or a scheme or host refuses the target. The one check for every redirect
+    (language switch, login, logout)."""
+    if not isinstance(target, str) or not target or len(target) > 2000:
+        return default
+    if "\\" in target or any(ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in target):
+        return default
+    if not target.startswith("/") or target.startswith("//"):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
         return default
     return target
 

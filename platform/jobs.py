@@ -76,7 +76,8 @@ class WorkerConnector(PsycopgConnector):
 _IN_TRANSACTION = InTransactionConnector()
 
 app = procrastinate.App(connector=_IN_TRANSACTION,
-                        import_paths=["wijknet.platform.mail.tasks", "wijknet.tenants.board.tasks"])
+                        import_paths=["wijknet.platform.mail.tasks", "wijknet.platform.tenancy.membership_sync",
+                                      "wijknet.tenants.board.tasks"])
 
 
 def defer_in(session: Session, task: procrastinate.tasks.Task, *, queue: str | None = None, lock: str | None = None,

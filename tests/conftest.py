@@ -172,13 +172,20 @@ def make_member(engine):
 
 
 @pytest.fixture
-def login_as():
+def login_as(engine):
     """Sign a test client in as a user (the OpenID flow itself is tested in identity/)."""
+    from sqlalchemy.orm import Session
+
+    from wijknet.platform.identity.models import User
 
     def login(client, user_id: int, base_url: str = "http://localhost"):
+        with Session(engine) as session:
+            user = session.get(User, user_id)
+            generation = user.session_generation if user is not None else 0
         with client.session_transaction(base_url=base_url) as flask_session:
             flask_session.clear()
             flask_session["user_id"] = user_id
+            flask_session["generation"] = generation
         return client
 
     return login

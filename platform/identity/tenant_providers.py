@@ -71,5 +71,5 @@ def providers_of(session: Session, tenant_id: int) -> list[TenantLoginProvider]:
 
 
 def as_oidc_provider(row: TenantLoginProvider, key: str) -> OidcProvider:
-    return OidcProvider(name=f"{NAME_PREFIX}{row.id}", label=row.label, issuer=row.issuer,
-                        client_id=row.client_id, client_secret=decrypt(key, row.client_secret_encrypted))
+    return OidcProvider(name=f"{NAME_PREFIX}{row.id}", label=row.label, issuer=row.issuer, client_id=row.client_id,
+                        client_secret=decrypt(key, row.client_secret_encrypted), tenant_id=row.tenant_id)

@@ -5,7 +5,8 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from ..errors import DomainError
@@ -49,8 +50,11 @@ def revoke_token(session: Session, *, tenant_id: int, token_id: int) -> ApiToken
     return token
 
 
-def authenticate(session: Session, plaintext: str) -> ApiToken | None:
-    """The live token for `plaintext`, or None. Records when it was last used."""
+def authenticate(engine: Engine, session: Session, plaintext: str) -> ApiToken | None:
+    """The live token for `plaintext`, or None. Records when it was last used.
+
+    The record is written in a short transaction of its own: an API request then writes to
+    one store only (its tenant), so its answer never depends on a second commit."""
     if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 100:
         return None
     token = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_hash(plaintext))).one_or_none()
@@ -58,6 +62,6 @@ def authenticate(session: Session, plaintext: str) -> ApiToken | None:
         return None
     now = datetime.now(timezone.utc)
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        token.last_used_at = now
-        session.flush()
+        with engine.begin() as conn:
+            conn.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
     return token

@@ -1,4 +1,5 @@
-"""Sign in with OpenID Connect (authorization code + PKCE S256, state, nonce) and sign out."""
+"""Sign in with OpenID Connect (authorization code + PKCE S256, state, nonce), claim an
+account made in advance, and sign out (everywhere)."""
 from __future__ import annotations
 
 from authlib.common.errors import AuthlibBaseError
@@ -8,14 +9,18 @@ from flask import Blueprint, Flask, abort, current_app, g, redirect, render_temp
 from flask_babel import gettext as _
 
 from ..i18n import safe_next
+from ..inputs import bounded_int
 from ..security import LOGIN_LIMIT, limiter
 from ..tenancy.routing import platform_db
 from .models import TenantLoginProvider, User
-from .operations import LoginRefused, user_for_identity
+from .operations import LoginRefused, end_sessions, find_claim, user_for_identity
+from .outbound import GuardedOAuth2App
 from .tenant_providers import NAME_PREFIX, as_oidc_provider, providers_of
 from .tokens import authenticate
 
 bp = Blueprint("identity", __name__)
+PROVIDER_TIMEOUT_SECONDS = 10
+CLIENT_KWARGS = {"scope": "openid email profile", "code_challenge_method": "S256", "default_timeout": PROVIDER_TIMEOUT_SECONDS}
 
 
 def init_app(app: Flask) -> None:
@@ -32,7 +37,7 @@ def init_app(app: Flask) -> None:
             client_id=provider.client_id,
             client_secret=provider.client_secret,
             server_metadata_url=f"{provider.issuer}/.well-known/openid-configuration",
-            client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256"},
+            client_kwargs=dict(CLIENT_KWARGS),
             overwrite=True,
         )
     app.extensions["wijknet_providers"] = registry
@@ -46,12 +51,15 @@ def _providers() -> dict:
 
 
 def _provider(name: str):
-    """A network provider, or a tenant's own (`tenant-<id>`), registered with authlib on use."""
+    """A network provider, or a lab's own (`tenant-<id>`), registered with authlib on use.
+
+    A lab's own provider is called only through the SSRF guard (outbound.py)."""
     if name in _providers():
         return _providers()[name]
-    if not name.startswith(NAME_PREFIX) or not name[len(NAME_PREFIX):].isdigit():
+    provider_id = bounded_int(name[len(NAME_PREFIX):], low=1) if name.startswith(NAME_PREFIX) else None
+    if provider_id is None:
         return None
-    row = platform_db().get(TenantLoginProvider, int(name[len(NAME_PREFIX):]))
+    row = platform_db().get(TenantLoginProvider, provider_id)
     if row is None:
         return None
     provider = as_oidc_provider(row, current_app.extensions["wijknet"].settings.secrets_key)
@@ -61,20 +69,27 @@ def _provider(name: str):
         oauth._clients.pop(name, None)  # authlib caches clients by name; the provider changed
         oauth.register(name, client_id=provider.client_id, client_secret=provider.client_secret,
                        server_metadata_url=f"{provider.issuer}/.well-known/openid-configuration",
-                       client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256"}, overwrite=True)
+                       client_kwargs=dict(CLIENT_KWARGS), client_cls=GuardedOAuth2App, overwrite=True)
         registered[name] = provider
     return provider
 
 
-def _providers_for(next_path: str) -> list:
+def _tenant_slug_of(next_path: str) -> str | None:
+    """The living lab a person came from: the host they use, or the path they go back to."""
+    if request.environ.get("wijknet.host_tenant"):
+        return request.environ["wijknet.host_tenant"]
+    parts = next_path.split("/")
+    return parts[2] if len(parts) > 2 and parts[1] == "t" else None
+
+
+def _providers_for(next_path: str, *, network_only: bool = False) -> list:
     """The network's providers, and those of the living lab the person came from."""
     found = list(_providers().values())
-    parts = next_path.split("/")
-    if len(parts) > 2 and parts[1] == "t":
-        tenant = current_app.extensions["wijknet"].directory.by_slug(parts[2])
-        if tenant is not None:
-            key = current_app.extensions["wijknet"].settings.secrets_key
-            found += [as_oidc_provider(row, key) for row in providers_of(platform_db(), tenant.id)]
+    slug = None if network_only else _tenant_slug_of(next_path)
+    tenant = current_app.extensions["wijknet"].directory.by_slug(slug) if slug else None
+    if tenant is not None:
+        key = current_app.extensions["wijknet"].settings.secrets_key
+        found += [as_oidc_provider(row, key) for row in providers_of(platform_db(), tenant.id)]
     return found
 
 
@@ -83,8 +98,9 @@ def _client(name: str):
 
 
 def _load_user() -> None:
-    """Who is asking. Pages: the signed session. API: only a Bearer token, never the cookie
-    (the API is exempt from CSRF, so a cookie must not authenticate it)."""
+    """Who is asking. Pages: the signed session, if it is of the user's current generation
+    (sign-out ends every earlier session). API: only a Bearer token, never the cookie (the
+    API is exempt from CSRF, so a cookie must not authenticate it)."""
     g.user = g.api_token = None
     if "/api/" in request.path:
         header = request.headers.get("Authorization", "")
@@ -92,7 +108,7 @@ def _load_user() -> None:
         if not header or tenant is None:
             return
         scheme, _, value = header.partition(" ")
-        token = authenticate(platform_db(), value.strip()) if scheme.lower() == "bearer" else None
+        token = authenticate(current_app.extensions["wijknet"].engine, platform_db(), value.strip()) if scheme.lower() == "bearer" else None
         if token is None:
             abort(401, description="Unknown, revoked or malformed API token.")
         if token.tenant_id != tenant.id:
@@ -100,7 +116,11 @@ def _load_user() -> None:
         g.user, g.api_token = platform_db().get(User, token.user_id), token
         return
     user_id = session.get("user_id")
-    g.user = platform_db().get(User, user_id) if isinstance(user_id, int) else None
+    user = platform_db().get(User, user_id) if isinstance(user_id, int) and 0 < user_id < 2**63 else None
+    if user is not None and session.get("generation") != user.session_generation:
+        session.clear()  # signed out elsewhere since this cookie was made
+        user = None
+    g.user = user
 
 
 def _refused(message: str, status: int = 400):
@@ -117,8 +137,11 @@ def login_page():
 @bp.get("/login/<name>")
 @limiter.limit(LOGIN_LIMIT)
 def login_start(name: str):
-    if _provider(name) is None:
+    provider = _provider(name)
+    if provider is None:
         abort(404)
+    if session.get("claim") and provider.tenant_id is not None:
+        abort(404)  # an account made in advance is claimed through the network's providers only
     session["login_next"] = safe_next(request.args.get("next"))
     client = _client(name)
     try:
@@ -152,16 +175,34 @@ def login_callback(name: str):
         current_app.logger.warning("login refused at %s: issuer %s, expected %s", name, claims["iss"], provider.issuer)
         return _refused(_("Signing in did not succeed. Please start again."))
     try:
-        user = user_for_identity(platform_db(), issuer=claims["iss"], subject=str(claims["sub"]), claims=dict(claims))
-    except LoginRefused:
-        return _refused(_("An account with this email address already exists. Sign in the way you did before."), 403)
+        user = user_for_identity(
+            platform_db(), issuer=claims["iss"].rstrip("/"), subject=str(claims["sub"])[:255], claims=dict(claims),
+            tenant_id=provider.tenant_id, link_verified_email=provider.link_verified_email,
+            claim_token=session.get("claim") if provider.tenant_id is None else None,
+        )
+    except LoginRefused as exc:
+        return _refused(exc.message, 403)
     target = session.get("login_next") or "/"
     session.clear()  # a fresh session at login: nothing from before survives
-    session["user_id"] = user.id
+    session["user_id"], session["generation"] = user.id, user.session_generation
     return redirect(safe_next(target))
+
+
+@bp.route("/claim/<token>", methods=["GET"])
+def claim_page(token: str):
+    """The link an operator's new account came with: sign in once to make it yours."""
+    try:
+        claim = find_claim(platform_db(), token)
+    except LoginRefused as exc:
+        return render_template("identity/claim.html", error=exc.message, providers=[]), exc.status
+    person = platform_db().get(User, claim.user_id)
+    session["claim"] = token
+    return render_template("identity/claim.html", person=person, providers=_providers_for("/", network_only=True))
 
 
 @bp.post("/logout")
 def logout():
+    if g.get("user") is not None:
+        end_sessions(platform_db(), g.user.id)
     session.clear()
     return redirect(safe_next(request.form.get("next")))

@@ -2,10 +2,10 @@
 which production refuses)."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from ..network.views import page_number
+from ..paging import check_page, page_number
 from ..tenancy.routing import platform_db
 from .models import DevOutboxMessage
 
@@ -15,6 +15,12 @@ PAGE_SIZE = 20
 
 @bp.get("/dev/outbox")
 def outbox():
+    # It shows every invitation and claim link: network staff only, even in development.
+    user = g.get("user")
+    if user is None:
+        return redirect(url_for("identity.login_page", next=request.path))
+    if not user.is_staff:
+        abort(404)
     page = page_number()
     session = platform_db()
     total = session.scalar(select(func.count()).select_from(DevOutboxMessage))
@@ -22,4 +28,4 @@ def outbox():
         select(DevOutboxMessage).order_by(DevOutboxMessage.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
     return render_template("mail/outbox.html", messages=messages, total=total, page=page,
-                           pages=max(1, -(-total // PAGE_SIZE)))
+                           pages=check_page(page, total, PAGE_SIZE))

@@ -1,19 +1,15 @@
 """The network's own pages: the landing page listing its living labs."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from sqlalchemy import func, select
 
+from ..paging import check_page, page_number
 from ..tenancy.models import Tenant
 from ..tenancy.routing import platform_db
 
 bp = Blueprint("network", __name__)
 PAGE_SIZE = 24
-
-
-def page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
 
 
 @bp.get("/")
@@ -25,5 +21,5 @@ def index():
     labs = session.scalars(
         select(Tenant).where(visible).order_by(Tenant.name, Tenant.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
-    pages = max(1, -(-total // PAGE_SIZE))
+    pages = check_page(page, total, PAGE_SIZE)
     return render_template("network/index.html", labs=labs, total=total, page=page, pages=pages)

@@ -75,8 +75,8 @@ class TenantDirectory:
     def _load(self, slug: str) -> TenantRef | None:
         with Session(self.engine) as session:
             tenant = session.scalars(select(Tenant).where(Tenant.slug == slug)).one_or_none()
-            if tenant is None or tenant.status == "provisioning":
-                return None
+            if tenant is None or tenant.status not in ("active", "suspended"):
+                return None  # being provisioned or deleted: not servable
             modules = tuple(sorted(session.scalars(
                 select(ModuleSetting.module).where(ModuleSetting.tenant_id == tenant.id, ModuleSetting.enabled)
             )))

@@ -115,7 +115,7 @@ class MigrationSummary:
 def tenants_behind(conn: Connection, head: str, slugs: Iterable[str] | None = None) -> list[TenantToMigrate]:
     sql = (
         "SELECT id, slug, schema_name, role_name, schema_version FROM platform.tenants"
-        " WHERE status <> 'provisioning' AND (schema_version IS NULL OR schema_version <> :head)"
+        " WHERE status IN ('active', 'suspended') AND (schema_version IS NULL OR schema_version <> :head)"
     )
     params: dict = {"head": head}
     if slugs:
@@ -126,7 +126,13 @@ def tenants_behind(conn: Connection, head: str, slugs: Iterable[str] | None = No
 
 
 def migrate_tenant(engine: Engine, tenant: TenantToMigrate, migrations_dir: str) -> MigrationResult:
-    """Upgrade one tenant to head in one transaction, as the tenant's own role."""
+    """Upgrade one tenant to head: one transaction wholly as the tenant's role, then the
+    registry in a transaction of its own that touches no tenant object.
+
+    The application role never runs in a transaction that touched the tenant's schema: code
+    a tenant role planted there (a deferred trigger, a view) cannot run with the
+    application's rights. A crash between the two steps leaves the registry behind; the next
+    run finds the schema at head (a no-op) and records it."""
     script = tenant_scripts(migrations_dir)
     head = tenant_head(migrations_dir)
     try:
@@ -136,7 +142,7 @@ def migrate_tenant(engine: Engine, tenant: TenantToMigrate, migrations_dir: str)
                     "SELECT set_config('role', :role, true), set_config('search_path', :path, true),"
                     " set_config('lock_timeout', :lock_timeout, true)"
                 ),
-                {"role": tenant.role_name, "path": quote_ident(tenant.schema_name), "lock_timeout": LOCK_TIMEOUT},
+                {"role": tenant.role_name, "path": quote_ident(tenant.schema_name) + ", pg_temp", "lock_timeout": LOCK_TIMEOUT},
             )
             ctx = MigrationContext.configure(
                 conn,
@@ -148,17 +154,16 @@ def migrate_tenant(engine: Engine, tenant: TenantToMigrate, migrations_dir: str)
             )
             with Operations.context(ctx):
                 ctx.run_migrations()
-            # Back to the application role for the registry, still in the same transaction:
-            # the schema and its registry entry change together or not at all.
-            conn.execute(text("SELECT set_config('role', 'none', true)"))
+            reached = ctx.get_current_revision()
+        with engine.begin() as conn:
             conn.execute(
                 text(
-                    "UPDATE platform.tenants SET schema_version = :head, migration_error = NULL,"
+                    "UPDATE platform.tenants SET schema_version = :version, migration_error = NULL,"
                     " migration_failed_at = NULL, updated_at = now() WHERE id = :id"
                 ),
-                {"head": head, "id": tenant.id},
+                {"version": reached, "id": tenant.id},
             )
-        return MigrationResult(tenant.id, tenant.slug, True, tenant.schema_version, head)
+        return MigrationResult(tenant.id, tenant.slug, True, tenant.schema_version, reached)
     except Exception as exc:  # noqa: BLE001 - one tenant's failure must not stop the others
         message = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
         with engine.begin() as conn:

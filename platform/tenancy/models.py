@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..db import PlatformBase
 
 TENANT_TYPES = ("wijkbedrijf", "cooperative", "social_cooperative", "other")
-TENANT_STATUSES = ("provisioning", "active", "suspended")
+TENANT_STATUSES = ("provisioning", "active", "suspended", "deleting")
 PLANS = ("pilot", "buurt", "netwerk")
 JOIN_POLICIES = ("invite_only", "open", "approval")
 

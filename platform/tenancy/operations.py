@@ -1,20 +1,23 @@
 """Staff actions on tenants (one function per action). They write the staff audit log."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from wijknet.tenants.core.operations import sync_member
-
+from ..db import locked
+from ..errors import DomainError
 from ..identity.models import MEMBER_ROLES, Membership, User
+from .membership_sync import sync_after_commit
 from .models import Domain, StaffAuditEntry, Tenant
-from .lookups import tenant_ref
 from .names import normalise_host
-from .uow import TenantSession
 
 
-class TenantActionError(ValueError):
+class TenantActionError(DomainError):
     """A staff action that cannot be done; the message says why."""
+
+    code = "tenant_action"
+    status = 409
 
 
 def get_tenant(session: Session, slug: str) -> Tenant:
@@ -56,12 +59,15 @@ def add_domain(session: Session, slug: str, host: str, *, actor: str) -> Domain:
 
 
 def ensure_user(session: Session, email: str, name: str | None = None, *, staff: bool = False) -> User:
-    email = email.strip()
-    if "@" not in email or len(email) > 254:
+    """The network user with this address, made when there is none (operators, the demo)."""
+    from ..identity.operations import clean_email, network_user_by_email
+
+    clean = clean_email(email)
+    if clean is None:
         raise TenantActionError(f"{email!r} is not an email address.")
-    user = session.scalars(select(User).where(func.lower(User.email) == email.lower())).one_or_none()
+    user = network_user_by_email(session, clean)
     if user is None:
-        user = User(email=email, name=(name or email.split("@")[0]).strip(), is_staff=staff)
+        user = User(email=clean, name=(name or clean.split("@")[0]).strip()[:120], is_staff=staff)
         session.add(user)
         session.flush()
     elif staff and not user.is_staff:
@@ -70,22 +76,28 @@ def ensure_user(session: Session, email: str, name: str | None = None, *, staff:
 
 
 def add_member(platform: Session, tenant: Tenant, user: User, role: str, *, organisation: str | None = None) -> Membership:
-    """Give `user` a role in `tenant` and sync the tenant's own members table.
-
-    The tenant-side write runs in the tenant's unit of work on the same engine; the caller
-    commits the platform session afterwards (a re-run repairs a half-done sync).
-    """
+    """Give `user` a role in `tenant`. The lab's own `members` row follows once the
+    platform commits (membership_sync.py); the caller commits."""
     if role not in MEMBER_ROLES:
         raise TenantActionError(f"Role must be one of: {', '.join(MEMBER_ROLES)}.")
-    membership = platform.scalars(
-        select(Membership).where(Membership.tenant_id == tenant.id, Membership.user_id == user.id)
-    ).one_or_none()
-    if membership is None:
-        membership = Membership(tenant_id=tenant.id, user_id=user.id, role=role, organisation=organisation)
-        platform.add(membership)
-    else:
-        membership.role, membership.organisation = role, organisation
-    platform.flush()
-    with TenantSession(platform.get_bind(), tenant_ref(tenant, ())) as tenant_session, tenant_session.begin():
-        sync_member(tenant_session, user_id=user.id, display_name=user.name, role=role, organisation=organisation)
+    if user.tenant_id is not None and user.tenant_id != tenant.id:
+        raise TenantActionError("This person signed in through another living lab's own sign-in service and can only be a member there.")
+    # One statement that cannot collide with itself: a double-submitted join or two
+    # invitations accepted at once end in one membership.
+    membership_id = platform.execute(
+        pg_insert(Membership).values(tenant_id=tenant.id, user_id=user.id, role=role, organisation=organisation)
+        .on_conflict_do_update(index_elements=["tenant_id", "user_id"], set_={"role": role, "organisation": organisation})
+        .returning(Membership.id)
+    ).scalar_one()
+    membership = platform.scalars(locked(select(Membership).where(Membership.id == membership_id))).one()
+    sync_after_commit(platform, tenant.id, user.id)
     return membership
+
+
+def remove_member(platform: Session, tenant: Tenant, user: User) -> bool:
+    """End `user`'s membership of `tenant`; the lab keeps their row, marked as left."""
+    gone = platform.execute(
+        delete(Membership).where(Membership.tenant_id == tenant.id, Membership.user_id == user.id)
+    ).rowcount
+    sync_after_commit(platform, tenant.id, user.id)
+    return bool(gone)

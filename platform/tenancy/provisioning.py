@@ -8,6 +8,7 @@ revision (tests/platform/tenancy/test_migrations.py keeps the two identical).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, Engine
@@ -15,15 +16,19 @@ from sqlalchemy.orm import Session
 
 from wijknet.tenants import MODULES, tenant_metadata
 
+from ..db import locked
+from ..errors import DomainError
 from .lookups import tenant_ref
-from .migrate import stamp_tenant
+from .migrate import stamp_tenant, tenant_head
 from .models import PLANS, TENANT_TYPES, ModuleSetting, StaffAuditEntry, Tenant
 from .names import quote_ident, role_name, schema_name, slug_problem
 from .uow import switch_to_tenant
 
 
-class ProvisioningError(ValueError):
+class ProvisioningError(DomainError):
     """Input that cannot make a tenant; the message is meant for the person who typed it."""
+
+    code = "provisioning"
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,14 @@ class TenantSpec:
         return found
 
 
-def provision_tenant(engine: Engine, spec: TenantSpec, *, role_prefix: str, migrations_dir: str, actor: str = "cli") -> Tenant:
+# Called in the last step before activation with the platform session and the tenant:
+# invites the first admin (and queues the email). Returns what to show, or None when it
+# was done by an earlier, interrupted run.
+FirstAdminStep = Callable[[Session, Tenant], "str | None"]
+
+
+def provision_tenant(engine: Engine, spec: TenantSpec, *, role_prefix: str, migrations_dir: str, actor: str = "cli",
+                     first_admin: FirstAdminStep | None = None) -> Tenant:
     """Create the tenant described by `spec`, or finish one whose creation was interrupted."""
     if problems := spec.problems():
         raise ProvisioningError(" ".join(problems))
@@ -63,9 +75,17 @@ def provision_tenant(engine: Engine, spec: TenantSpec, *, role_prefix: str, migr
         tenant = _load(conn, tenant_id)
     _create_role(engine, tenant.role_name)
     _create_schema_and_tables(engine, tenant, migrations_dir)
+    if first_admin is not None:
+        _first_admin(engine, tenant_id, first_admin)
     _activate(engine, tenant_id)
     with Session(engine) as session:
         return session.get(Tenant, tenant_id)
+
+
+def _first_admin(engine: Engine, tenant_id: int, step: FirstAdminStep) -> None:
+    """Before activation, so a living lab never goes live without a way in for its admin."""
+    with Session(engine) as session, session.begin():
+        step(session, session.scalars(locked(select(Tenant).where(Tenant.id == tenant_id))).one())
 
 
 def _load(conn: Connection, tenant_id: int) -> Tenant:
@@ -77,7 +97,7 @@ def _load(conn: Connection, tenant_id: int) -> Tenant:
 
 def _register(engine: Engine, spec: TenantSpec, prefix: str, actor: str) -> int:
     with Session(engine) as session, session.begin():
-        existing = session.scalars(select(Tenant).where(Tenant.slug == spec.slug).with_for_update()).one_or_none()
+        existing = session.scalars(locked(select(Tenant).where(Tenant.slug == spec.slug))).one_or_none()
         if existing is not None:
             if existing.status != "provisioning":
                 raise ProvisioningError(f"A living lab with slug {spec.slug!r} already exists.")
@@ -115,36 +135,41 @@ def _create_role(engine: Engine, role: str) -> None:
 
 
 def _create_schema_and_tables(engine: Engine, tenant: Tenant, migrations_dir: str) -> None:
-    """Schema, tables, version stamp and tenant defaults: all in one transaction."""
+    """Schema, tables, version stamp, registry version and tenant defaults: one transaction.
+
+    The registry is written first, as the application role; after the switch everything
+    runs as the tenant role. The application role never reads a tenant object (a tenant
+    role could have planted code there; docs/security.md)."""
     with engine.begin() as conn:
         done = conn.execute(
             text("SELECT to_regclass(:t) IS NOT NULL"), {"t": f"{quote_ident(tenant.schema_name)}.alembic_version"}
         ).scalar()
         if done:
             return
+        conn.execute(text("UPDATE platform.tenants SET schema_version = :head WHERE id = :id"),
+                     {"head": tenant_head(migrations_dir), "id": tenant.id})
         conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(tenant.schema_name)} AUTHORIZATION {quote_ident(tenant.role_name)}"))
         # From here on the tenant role owns what is created.
-        switch_to_tenant(conn, tenant_ref(tenant, modules=()))
+        switch_to_tenant(conn, tenant_ref(tenant, modules=()), statuses=("provisioning",))
         tenant_metadata().create_all(conn, checkfirst=True)
         stamp_tenant(conn, tenant.schema_name, migrations_dir)
         conn.execute(text("INSERT INTO audit_log (action, detail) VALUES ('tenant.provisioned', '{}'::jsonb)"))
 
 
 def _activate(engine: Engine, tenant_id: int) -> None:
-    schema = quote_ident(schema_name(tenant_id))
     with engine.begin() as conn:
         conn.execute(
-            text(
-                "UPDATE platform.tenants SET status = 'active', updated_at = now(),"
-                f" schema_version = (SELECT version_num FROM {schema}.alembic_version LIMIT 1)"
-                " WHERE id = :id AND status = 'provisioning'"
-            ),
+            text("UPDATE platform.tenants SET status = 'active', updated_at = now() WHERE id = :id AND status = 'provisioning'"),
             {"id": tenant_id},
         )
 
 
 def drop_tenant(engine: Engine, tenant: Tenant, *, actor: str = "cli") -> None:
-    """Drop schema and role, then the registry rows. Each step may be repeated."""
+    """Mark the tenant as being deleted (every process answers 404 from the next
+    transaction on: the switch reads the registry), then drop schema and role, then the
+    registry rows. Each step may be repeated."""
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE platform.tenants SET status = 'deleting', updated_at = now() WHERE id = :id"), {"id": tenant.id})
     with engine.begin() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {quote_ident(tenant.schema_name)} CASCADE"))
     with engine.begin() as conn:
@@ -153,4 +178,3 @@ def drop_tenant(engine: Engine, tenant: Tenant, *, actor: str = "cli") -> None:
     with Session(engine) as session, session.begin():
         session.add(StaffAuditEntry(actor=actor, action="tenant.deleted", tenant_id=tenant.id, tenant_slug=tenant.slug, detail={"name": tenant.name}))
         session.execute(Tenant.__table__.delete().where(Tenant.id == tenant.id))
-

@@ -7,16 +7,24 @@ under `/t/<slug>` its tenant, its unit of work and the suspended-tenant rule.
 """
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, abort, current_app, g, request
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import Locked
 
+from ..errors import is_database_unavailable, unavailable_response
 from .lookups import TenantDirectory
 from .names import RESERVED_SLUGS, is_plausible_slug, normalise_host
-from .uow import TenantRef, TenantSession
+from .uow import TenantGone, TenantRef, TenantSession
 
+log = logging.getLogger(__name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-GLOBAL_PATHS = ("/static/", "/healthz", "/readyz")
+# Served as the network's own pages on every host: on a lab's own host a resident must be
+# able to sign in and out, switch language and read the API docs there.
+GLOBAL_PATHS = ("/static/", "/healthz", "/readyz", "/login", "/logout", "/lang/", "/claim/", "/api/docs",
+                "/api/openapi.json", "/dev/outbox")
 
 
 class HostRouting:
@@ -36,9 +44,11 @@ class HostRouting:
             return [body]
         slug = self.slug_for(host.split(":")[0])
         path = environ.get("PATH_INFO", "") or "/"
-        if slug is not None and not path.startswith(GLOBAL_PATHS) and not path.startswith(f"/t/{slug}/") and path != f"/t/{slug}":
-            environ["PATH_INFO"] = f"/t/{slug}" + (path if path != "/" else "/")
-            environ["wijknet.host_routed"] = True
+        if slug is not None:
+            environ["wijknet.host_tenant"] = slug  # e.g. the login page lists this lab's providers
+            if not path.startswith(GLOBAL_PATHS) and not path.startswith(f"/t/{slug}/") and path != f"/t/{slug}":
+                environ["PATH_INFO"] = f"/t/{slug}" + (path if path != "/" else "/")
+                environ["wijknet.host_routed"] = True
         return self.wsgi_app(environ, start_response)
 
     def slug_for(self, hostname: str) -> str | None:
@@ -68,9 +78,28 @@ def current_tenant() -> TenantRef:
 
 
 def tenant_db() -> Session:
-    """The request's tenant unit of work, opened on first use; committed by the app at the end."""
+    """The request's tenant unit of work, opened on first use; committed by the app at the end.
+
+    The transaction begins at once, so the switch is the first statement: a tenant deleted
+    since it was looked up is a 404 here (and forgotten by this process's cache), and a
+    connection found dead before anything of the request was sent is replaced and tried
+    once more."""
     if "tenant_session" not in g:
-        g.tenant_session = TenantSession(current_app.extensions["wijknet"].engine, current_tenant())
+        tenant = current_tenant()
+        for attempt in (1, 2):
+            session = TenantSession(current_app.extensions["wijknet"].engine, tenant)
+            try:
+                session.connection()
+                break
+            except TenantGone:
+                session.close()
+                directory().forget(tenant.slug)
+                abort(404)
+            except DBAPIError as exc:
+                session.close()
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        g.tenant_session = session
     return g.tenant_session
 
 
@@ -115,17 +144,32 @@ def refuse_writes_to_suspended_tenants():
 
 
 def finish_request(response):
-    """Commit the request's sessions when the response is a success, else roll back."""
-    for key in ("tenant_session", "platform_session"):
-        session = g.pop(key, None)
-        if session is None:
-            continue
-        try:
-            if response.status_code < 400:
-                session.commit()
-            else:
+    """Commit the request's writes when the response is a success, else roll back.
+
+    A request writes to one store: its tenant or the platform (a change that concerns both,
+    like a new membership, reaches the tenant after the platform commits:
+    tenancy/membership_sync.py). Sessions that only read are closed first, then the one that
+    wrote commits, so the answer is decided by exactly one commit: a success is never
+    answered after a half commit, and a database that fails at commit is a 503."""
+    sessions = [(key, g.pop(key)) for key in ("tenant_session", "platform_session") if key in g]
+    try:
+        writers = [session for _key, session in sessions if session.info.get("wrote")] if response.status_code < 400 else []
+        if len(writers) > 1:
+            log.error("%s %s wrote to the platform and a tenant in one request", request.method, request.path)
+            if current_app.testing:
+                raise RuntimeError(f"{request.method} {request.path} wrote to the platform and a tenant in one request")
+        for _key, session in sessions:
+            if session not in writers:
                 session.rollback()
-        finally:
+        for session in writers:
+            session.commit()
+    except DBAPIError as exc:
+        if not is_database_unavailable(exc):
+            raise
+        log.warning("commit failed on %s %s: %s", request.method, request.path, type(exc).__name__)
+        return unavailable_response()
+    finally:
+        for _key, session in sessions:
             session.close()
     return response
 

@@ -16,16 +16,27 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-from .names import quote_ident
 
+# One statement, one round trip, as the transaction's first: it reads the tenant's role,
+# schema and status from the registry (as the application role, before the role changes),
+# so a tenant deleted or suspended a moment ago in another process is seen at once.
+# `pg_temp` is named last: a temporary table can never shadow one of the tenant's tables.
 SWITCH_SQL = text(
-    "SELECT set_config('role', :role, true), set_config('search_path', :search_path, true),"
-    " set_config('transaction_read_only', :read_only, true)"
+    "SELECT set_config('role', t.role_name, true),"
+    " set_config('search_path', quote_ident(t.schema_name) || ', pg_temp', true),"
+    " set_config('transaction_read_only',"
+    "   CASE WHEN t.status = 'suspended' AND NOT :system THEN 'on' ELSE 'off' END, true)"
+    " FROM platform.tenants t WHERE t.id = :id AND t.status = ANY(:statuses)"
 )
+SERVABLE = ("active", "suspended")
 
 
 class NoTenant(RuntimeError):
     """A tenant session was used without a tenant: fail closed."""
+
+
+class TenantGone(NoTenant):
+    """The tenant was deleted (or is being deleted) since it was looked up."""
 
 
 @dataclass(frozen=True)
@@ -49,39 +60,42 @@ class TenantRef:
         return self.status != "active"
 
 
-def switch_to_tenant(connection: Connection, tenant: TenantRef) -> None:
-    # A suspended tenant's transactions are read-only in the database too, not only in views.
-    connection.execute(
-        SWITCH_SQL,
-        {
-            "role": tenant.role_name,
-            "search_path": quote_ident(tenant.schema_name),
-            "read_only": "on" if tenant.status == "suspended" else "off",
-        },
-    )
+def switch_to_tenant(connection: Connection, tenant: TenantRef, *, system: bool = False,
+                     statuses: tuple[str, ...] = SERVABLE) -> None:
+    """Enter the tenant's role and schema for the rest of this transaction.
+
+    A suspended tenant's transactions are read-only in the database too, not only in views,
+    unless `system` (the platform's own upkeep, e.g. copying a membership). Raises
+    TenantGone when the registry no longer has the tenant in one of `statuses`."""
+    found = connection.execute(SWITCH_SQL, {"id": tenant.id, "system": system, "statuses": list(statuses)}).first()
+    if found is None:
+        raise TenantGone(f"Living lab {tenant.slug!r} is gone.")
 
 
 class TenantSession(Session):
     """An ORM session whose every transaction starts inside the tenant's role and schema."""
 
-    def __init__(self, bind: Engine, tenant: TenantRef, **kw):
+    def __init__(self, bind: Engine, tenant: TenantRef, *, system: bool = False, **kw):
         if tenant is None:
             raise NoTenant("A tenant session needs a tenant.")
         super().__init__(bind=bind, **kw)
         self.info["tenant"] = tenant
+        self.info["system"] = system
 
 
 @event.listens_for(TenantSession, "after_begin")
 def _enter_tenant(session: Session, transaction, connection: Connection) -> None:
+    if transaction.nested:
+        return  # a savepoint inside the tenant's transaction: already switched
     tenant = session.info.get("tenant")
     if tenant is None:  # pragma: no cover - guarded by the constructor
         raise NoTenant("A tenant session lost its tenant.")
-    switch_to_tenant(connection, tenant)
+    switch_to_tenant(connection, tenant, system=session.info.get("system", False))
 
 
 @contextmanager
-def tenant_unit_of_work(engine: Engine, tenant: TenantRef) -> Iterator[Session]:
+def tenant_unit_of_work(engine: Engine, tenant: TenantRef, *, system: bool = False) -> Iterator[Session]:
     """One transaction for one tenant: commit at the end, roll back on any error."""
-    with TenantSession(engine, tenant) as session:
+    with TenantSession(engine, tenant, system=system) as session:
         with session.begin():
             yield session

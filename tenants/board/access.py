@@ -3,11 +3,10 @@ board's settings, and whether an anonymous visitor may read (visibility setting)
 from __future__ import annotations
 
 from flask import abort, g, redirect, request, url_for
-from sqlalchemy import select
-
 from wijknet.platform.tenancy.models import ModuleSetting
-from wijknet.platform.tenancy.routing import current_tenant, platform_db, tenant_db
+from wijknet.platform.tenancy.routing import current_tenant, platform_db
 from wijknet.tenants import MODULES
+from wijknet.tenants.core.access import current_member
 from wijknet.tenants.core.models import Member
 
 
@@ -19,11 +18,9 @@ def board_settings() -> dict:
 
 
 def viewer() -> Member | None:
-    """The signed-in person's member row here, or None (anonymous, or not a member)."""
-    if "board_viewer" not in g:
-        user = g.get("user")
-        g.board_viewer = None if user is None else tenant_db().scalars(select(Member).where(Member.user_id == user.id)).one_or_none()
-    return g.board_viewer
+    """The signed-in person's member row here, or None (anonymous, or not a member: the
+    platform membership decides, tenants/core/access.py)."""
+    return current_member()
 
 
 def require_reader():

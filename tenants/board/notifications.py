@@ -18,6 +18,7 @@ from flask_babel import force_locale, format_date, gettext as _, lazy_gettext as
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from wijknet.platform.db import locked
 from wijknet.platform.i18n import LANGUAGES
 from wijknet.platform.mail.queue import queue_email
 from wijknet.platform.tenancy.uow import TenantRef
@@ -62,7 +63,7 @@ def change_preferences(session: Session, member: Member, allowed_categories: lis
         errors["language"] = [_l("Choose Dutch or English.")]
     if errors:
         raise BoardError(_l("Please correct the marked fields."), errors=errors)
-    prefs = session.get(NotificationPreference, member.id, with_for_update=True)
+    prefs = session.scalars(locked(select(NotificationPreference).where(NotificationPreference.member_id == member.id))).one_or_none()
     if prefs is None:
         prefs = NotificationPreference(member_id=member.id, digest="off")
         session.add(prefs)
@@ -95,16 +96,15 @@ def send_expiry_reminders(session: Session, tenant: TenantRef, addresses: dict[i
     """One reminder per open post whose last day is within `reminder_days` (board setting)."""
     today = _local_date(now)
     wants = func.coalesce(NotificationPreference.reminders, True)
-    rows = session.execute(
+    rows = session.execute(locked(
         select(Post, Member, NotificationPreference.language)
         .join(Member, Member.id == Post.author_id)
         .outerjoin(NotificationPreference, NotificationPreference.member_id == Post.author_id)
         .where(Post.status == "open", Post.hidden_at.is_(None), Post.reminded_at.is_(None),
                Post.valid_until >= today, Post.valid_until <= today + timedelta(days=reminder_days),
                Post.created_at <= now - REMINDER_MIN_AGE, wants)
-        .order_by(Post.id)
-        .with_for_update(of=Post, skip_locked=True)
-    ).all()
+        .order_by(Post.id), of=Post, skip_locked=True,
+    )).all()
     sent = 0
     for post, author, language in rows:
         post.reminded_at = now  # also when the author has no address any more: not tried again
@@ -130,14 +130,13 @@ def send_digests(session: Session, tenant: TenantRef, addresses: dict[int, str],
     last one in the categories they follow (all categories when they chose none)."""
     sent = 0
     for frequency, period in DIGEST_PERIODS.items():
-        due = session.execute(
+        due = session.execute(locked(
             select(NotificationPreference, Member)
             .join(Member, Member.id == NotificationPreference.member_id)
             .where(NotificationPreference.digest == frequency,
                    NotificationPreference.digest_since <= now - period + DIGEST_SLACK)
-            .order_by(NotificationPreference.member_id)
-            .with_for_update(of=NotificationPreference, skip_locked=True)
-        ).all()
+            .order_by(NotificationPreference.member_id), of=NotificationPreference, skip_locked=True,
+        )).all()
         for prefs, member in due:
             posts, total = new_posts_for(session, prefs, member, now)
             prefs.digest_since = now

@@ -10,12 +10,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from wijknet.platform.db import locked
 from wijknet.platform.identity.access import ROLE_RANK
 from wijknet.tenants.core.models import Member
 from wijknet.tenants.core.operations import record
 
 from .models import Match, Post, Reaction, Report, ThreadMessage
 from .rules import BoardError, check_message, check_post, check_reaction_kind
+
+# The posting limit counts the posts of the last POSTING_WINDOW.
+POSTING_WINDOW = timedelta(days=1)
+
 
 def is_moderator(member: Member | None) -> bool:
     return member is not None and ROLE_RANK.get(member.role, 0) >= ROLE_RANK["moderator"]
@@ -33,7 +38,7 @@ def readable(viewer: Member | None):
 
 def get_post(session: Session, post_id: int, viewer: Member | None, *, for_update: bool = False) -> Post:
     query = select(Post).where(Post.id == post_id, readable(viewer))
-    post = session.scalars(query.with_for_update() if for_update else query).one_or_none()
+    post = session.scalars(locked(query) if for_update else query).one_or_none()
     if post is None:
         raise BoardError(_l("This post does not exist (any more)."), status=404)
     return post
@@ -42,7 +47,10 @@ def get_post(session: Session, post_id: int, viewer: Member | None, *, for_updat
 def create_post(session: Session, author: Member, settings: dict, *, today: date | None = None, **fields) -> Post:
     today = today or date.today()
     clean = check_post(**fields, allowed_categories=settings["categories"], today=today)
-    since = datetime.now(timezone.utc) - timedelta(days=1)
+    # One author's posts are counted one at a time: the author's row is the lock, so
+    # parallel submits cannot all see "4 today" and all pass the limit.
+    session.execute(locked(select(Member.id).where(Member.id == author.id)))
+    since = datetime.now(timezone.utc) - POSTING_WINDOW
     recent = session.scalar(select(func.count()).select_from(Post).where(Post.author_id == author.id, Post.created_at > since))
     if recent >= settings["posts_per_day"]:
         raise BoardError(_l("You have posted %(count)d times today; try again tomorrow.", count=recent), status=429)
@@ -113,19 +121,23 @@ def react(session: Session, post: Post, responder: Member, *, kind: str, message
     return reaction
 
 
-def get_reaction(session: Session, reaction_id: int, member: Member) -> tuple[Reaction, Post]:
-    """A reaction that `member` takes part in (as the post's author or as the responder)."""
-    row = session.execute(
-        select(Reaction, Post).join(Post, Post.id == Reaction.post_id)
-        .where(Reaction.id == reaction_id, or_(Reaction.responder_id == member.id, Post.author_id == member.id))
-    ).one_or_none()
-    if row is None:
+def get_reaction(session: Session, post: Post, reaction_id: int, member: Member) -> Reaction:
+    """A reaction on `post` (already loaded through `get_post`, so readable by `member`)
+    that `member` takes part in, as the post's author or as the responder."""
+    query = select(Reaction).where(Reaction.id == reaction_id, Reaction.post_id == post.id)
+    if post.author_id != member.id:
+        query = query.where(Reaction.responder_id == member.id)
+    reaction = session.scalars(query).one_or_none()
+    if reaction is None:
         raise BoardError(_l("This conversation does not exist."), status=404)
-    return row[0], row[1]
+    return reaction
 
 
-def add_message(session: Session, reaction_id: int, member: Member, body: str) -> ThreadMessage:
-    reaction, _post = get_reaction(session, reaction_id, member)
+def add_message(session: Session, post: Post, reaction_id: int, member: Member, body: str) -> ThreadMessage:
+    """A message in a conversation on `post`; none on a hidden post."""
+    if post.hidden_at is not None:
+        raise BoardError(_l("This post has been hidden by a moderator; its conversations are closed."), status=409)
+    reaction = get_reaction(session, post, reaction_id, member)
     message = ThreadMessage(reaction_id=reaction.id, author_id=member.id, body=check_message(body))
     session.add(message)
     session.flush()
@@ -166,7 +178,7 @@ def confirm_match(session: Session, post: Post, responder: Member) -> Match:
 def report_post(session: Session, post: Post, reporter: Member, reason: str) -> Report:
     reason = (reason or "").strip()
     if not 3 <= len(reason) <= 500:
-        raise BoardError(_l("Say in 3 to 500 characters what is wrong."), errors={"reason": ["length"]})
+        raise BoardError.on_field("reason", _l("Say in 3 to 500 characters what is wrong."))
     if session.scalar(select(Report.id).where(Report.post_id == post.id, Report.reporter_id == reporter.id)):
         raise BoardError(_l("You have already reported this post. Thank you."), status=409)
     report = Report(post_id=post.id, reporter_id=reporter.id, reason=reason)
@@ -185,7 +197,7 @@ def hide_post(session: Session, post: Post, moderator: Member, reason: str) -> P
     _moderate(moderator)
     reason = (reason or "").strip()
     if not 3 <= len(reason) <= 500:
-        raise BoardError(_l("Give a reason of 3 to 500 characters; the author sees it."), errors={"reason": ["length"]})
+        raise BoardError.on_field("reason", _l("Give a reason of 3 to 500 characters; the author sees it."))
     post.hidden_at, post.hidden_reason, post.hidden_by = datetime.now(timezone.utc), reason, moderator.id
     _resolve_reports(session, post)
     session.flush()

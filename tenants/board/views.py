@@ -8,7 +8,8 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from wijknet.platform.identity.access import require_member
-from wijknet.platform.network.views import page_number
+from wijknet.platform.inputs import bounded_int
+from wijknet.platform.paging import check_page, page_number
 from wijknet.platform.tenancy.models import Tenant
 from wijknet.platform.tenancy.routing import bind_tenant, current_tenant, platform_db, tenant_db
 from wijknet.tenants.core.models import Member
@@ -41,7 +42,7 @@ def index():
     page = page_number()
     rows, total = board_page(tenant_db(), viewer(), filters, page)
     return render_template("board/index.html", tenant=current_tenant(), rows=rows, total=total, page=page,
-                           pages=max(1, -(-total // PAGE_SIZE)), filters=filters, categories=settings["categories"],
+                           pages=check_page(page, total, PAGE_SIZE), filters=filters, categories=settings["categories"],
                            member=viewer(), search_window=SEARCH_WINDOW)
 
 
@@ -146,12 +147,12 @@ def react(post_id: int):
 
 @bp.post("/<int:post_id>/messages/<int:reaction_id>")
 def message(post_id: int, reaction_id: int):
-    return _act(post_id, lambda s, p, m: ops.add_message(s, reaction_id, m, request.form.get("message", "")))
+    return _act(post_id, lambda s, p, m: ops.add_message(s, p, reaction_id, m, request.form.get("message", "")))
 
 
 @bp.post("/<int:post_id>/match")
 def mark_match(post_id: int):
-    return _act(post_id, lambda s, p, m: ops.mark_match(s, p, m, request.form.get("reaction_id", type=int) or 0))
+    return _act(post_id, lambda s, p, m: ops.mark_match(s, p, m, bounded_int(request.form.get("reaction_id")) or 0))
 
 
 @bp.post("/<int:post_id>/confirm")

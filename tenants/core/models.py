@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Identity, Text, func, text
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Identity, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -24,6 +24,23 @@ class Member(TenantBase):
     organisation: Mapped[str | None] = mapped_column(Text)
     joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
+    # Set when the platform membership ends; the row stays, so what they wrote stays theirs.
+    left_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RequestKey(TenantBase):
+    """A form's or API client's once-only key for one change (Idempotency-Key): the second
+    submit of the same key gets the first one's answer instead of a second change."""
+
+    __tablename__ = "request_keys"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    action: Mapped[str] = mapped_column(Text)
+    status: Mapped[int | None] = mapped_column()
+    location: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[dict | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
 
 
 class TenantAuditEntry(TenantBase):

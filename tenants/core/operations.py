@@ -1,6 +1,8 @@
 """Actions on a tenant's own core tables. They flush; the caller's unit of work commits."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,17 +14,31 @@ def record(session: Session, action: str, *, actor_member_id: int | None = None,
 
 
 def sync_member(session: Session, *, user_id: int, display_name: str, role: str, organisation: str | None = None) -> Member:
-    """Create or update the tenant's copy of a platform membership."""
+    """Make the tenant's copy of a platform membership match it (create, update, rejoin)."""
     member = session.scalars(select(Member).where(Member.user_id == user_id)).one_or_none()
     if member is None:
         member = Member(user_id=user_id, display_name=display_name, role=role, organisation=organisation)
         session.add(member)
         session.flush()
         record(session, "member.joined", member_id=member.id, role=role)
-    elif (member.display_name, member.role, member.organisation) != (display_name, role, organisation):
+        return member
+    if member.left_at is not None:
+        member.left_at = None
+        record(session, "member.rejoined", member_id=member.id, role=role)
+    if (member.display_name, member.role, member.organisation) != (display_name, role, organisation):
         old_role = member.role
         member.display_name, member.role, member.organisation = display_name, role, organisation
-        session.flush()
         if old_role != role:
             record(session, "member.role_changed", member_id=member.id, old=old_role, new=role)
+    session.flush()
+    return member
+
+
+def mark_left(session: Session, *, user_id: int) -> Member | None:
+    """The platform membership ended: the row stays (authorship), marked as left."""
+    member = session.scalars(select(Member).where(Member.user_id == user_id)).one_or_none()
+    if member is not None and member.left_at is None:
+        member.left_at = datetime.now(timezone.utc)
+        session.flush()
+        record(session, "member.left", member_id=member.id)
     return member

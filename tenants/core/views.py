@@ -5,7 +5,7 @@ from flask import Blueprint, render_template
 from sqlalchemy import func, select
 
 from wijknet.platform.identity.access import current_membership, require_member
-from wijknet.platform.network.views import page_number
+from wijknet.platform.paging import check_page, page_number
 from wijknet.platform.tenancy.routing import bind_tenant, current_tenant, tenant_db
 
 from .models import Member
@@ -34,5 +34,5 @@ def members():
     people = session.scalars(
         select(Member).order_by(Member.display_name, Member.id).limit(MEMBERS_PER_PAGE).offset((page - 1) * MEMBERS_PER_PAGE)
     ).all()
-    pages = max(1, -(-total // MEMBERS_PER_PAGE))
+    pages = check_page(page, total, MEMBERS_PER_PAGE)
     return render_template("core/members.html", tenant=current_tenant(), people=people, total=total, page=page, pages=pages)

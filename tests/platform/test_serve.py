@@ -51,13 +51,19 @@ def test_serve_with_demo_login(run_cli, environ):
             page = browser.get("/t/tarwewijk/")
             assert "Anouk Pinas" in page.text and "Uitloggen" in page.text
 
-            # Anouk is the lab's admin: her invitation is mailed by the worker into the outbox.
+            # Anouk is the lab's admin: her invitation is mailed by the worker into the outbox,
+            # which only network staff may read.
             admin_page = browser.get("/t/tarwewijk/admin/invitations").text
             token = re.search(r'name="csrf_token" value="([^"]+)"', admin_page).group(1)
             invited = browser.post("/t/tarwewijk/admin/invitations", data={"csrf_token": token, "email": "buur@example.org", "role": "member"})
             assert invited.status_code == 200
+            assert browser.get("/dev/outbox").status_code == 404
+        with httpx.Client(base_url=base, follow_redirects=False) as staff:
+            authorize = staff.get("/login/demo", params={"next": "/"}).headers["location"]
+            back = httpx.post(authorize, data={"sub": "staf@wijknet.example", "action": "allow"})
+            assert staff.get(back.headers["location"]).status_code == 302
             for _ in range(100):
-                outbox = browser.get("/dev/outbox").text
+                outbox = staff.get("/dev/outbox").text
                 if "buur@example.org" in outbox:
                     break
                 time.sleep(0.2)

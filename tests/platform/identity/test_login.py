@@ -21,6 +21,9 @@ def provider():
         MockUser(sub="mallory-9", claims={"email": "alice@example.org", "email_verified": True, "name": "Mallory"}),
         MockUser(sub="pre-made-7", claims={"email": "premade@example.org", "email_verified": True, "name": "Piet"}),
         MockUser(sub="unverified-1", claims={"email": "unverified@example.org", "email_verified": False, "name": "Uma"}),
+        MockUser(sub="claimer-5", claims={"email": "someone-else@example.org", "email_verified": True, "name": "Claire"}),
+        MockUser(sub="bad-mail-1", claims={"email": "a@b", "email_verified": True, "name": "Bad Mail"}),
+        MockUser(sub="bad-mail-2", claims={"email": "x,y@example.org", "email_verified": True, "name": "Comma Mail"}),
     ]
     with run_server_in_thread(port=0, require_nonce=True, user_claims=people) as server:
         yield f"http://localhost:{server.server_port}"
@@ -29,6 +32,14 @@ def provider():
 @pytest.fixture
 def login_app(environ, engine, provider):
     providers = [{"name": "mock", "label": "Test-ID", "issuer": provider, "client_id": "wijknet", "client_secret": "s3cret"}]
+    return create_app(dict(environ, WIJKNET_OIDC_PROVIDERS=json.dumps(providers)), engine=engine)
+
+
+@pytest.fixture
+def trusting_app(environ, engine, provider):
+    """The same provider, marked by the operator as vouching for its verified addresses."""
+    providers = [{"name": "mock", "label": "Test-ID", "issuer": provider, "client_id": "wijknet", "client_secret": "s3cret",
+                  "link_verified_email": True}]
     return create_app(dict(environ, WIJKNET_OIDC_PROVIDERS=json.dumps(providers)), engine=engine)
 
 
@@ -91,20 +102,75 @@ def test_another_identity_with_the_same_email_is_not_linked(login_app, engine):
         assert session.scalar(select(func.count()).select_from(Identity).where(Identity.subject == "mallory-9")) == 0
 
 
-def test_operator_created_user_is_taken_by_a_verified_first_login(login_app, engine):
+def test_an_account_made_in_advance_is_not_taken_by_an_email_claim(login_app, engine):
+    """A provider the operator did not mark as vouching for addresses cannot hand anyone an
+    account by saying its email (security review finding 1)."""
     with Session(engine) as session, session.begin():
-        made = ensure_user(session, "premade@example.org", "Piet Voorgemaakt")
-        made_id = made.id
-    login(login_app.test_client(), "pre-made-7")
+        made_id = ensure_user(session, "premade@example.org", "Piet Voorgemaakt", staff=True).id
+    refused = login(login_app.test_client(), "pre-made-7")
+    assert refused.status_code == 403 and "bestaat al" in refused.get_data(as_text=True)
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Identity).where(Identity.subject == "pre-made-7")) == 0
+        assert session.scalar(select(func.count()).select_from(Identity).where(Identity.user_id == made_id)) == 0
+
+
+def test_a_trusted_provider_may_hand_a_verified_first_login_the_account_made_for_it(trusting_app, engine):
+    with Session(engine) as session, session.begin():
+        made_id = ensure_user(session, "premade@example.org", "Piet Voorgemaakt").id
+    login(trusting_app.test_client(), "pre-made-7")
     with Session(engine) as session:
         assert session.scalars(select(Identity.user_id).where(Identity.subject == "pre-made-7")).one() == made_id
 
 
-def test_unverified_email_does_not_take_an_existing_user(login_app, engine):
+def test_unverified_email_does_not_take_an_existing_user_even_from_a_trusted_provider(trusting_app, engine):
     with Session(engine) as session, session.begin():
         ensure_user(session, "unverified@example.org", "Uma")
-    refused = login(login_app.test_client(), "unverified-1")
+    refused = login(trusting_app.test_client(), "unverified-1")
     assert refused.status_code == 403
+
+
+def test_an_account_made_in_advance_is_taken_through_its_claim_link_once(login_app, engine):
+    from wijknet.platform.identity.models import AccountClaim
+    from wijknet.platform.identity.operations import create_claim
+
+    with Session(engine) as session, session.begin():
+        made = ensure_user(session, "staf-nieuw@example.org", "Stef Staf", staff=True)
+        made_id, token = made.id, create_claim(session, made, actor="test")
+    client = login_app.test_client()
+    page = client.get(f"/claim/{token}")
+    assert page.status_code == 200 and "Stef Staf" in page.get_data(as_text=True)
+    done = login(client, "claimer-5")  # another address: the link, not the email, decides
+    assert done.status_code == 302
+    with Session(engine) as session:
+        assert session.scalars(select(Identity.user_id).where(Identity.subject == "claimer-5")).one() == made_id
+        assert session.scalars(select(AccountClaim.claimed_at).where(AccountClaim.user_id == made_id)).one() is not None
+    with client.session_transaction() as flask_session:
+        assert flask_session["user_id"] == made_id and "claim" not in flask_session
+    again = login_app.test_client().get(f"/claim/{token}")
+    assert again.status_code == 410 and "al gebruikt" in again.get_data(as_text=True)
+    assert login_app.test_client().get("/claim/not-a-real-token").status_code == 404
+
+
+@pytest.mark.parametrize("sub", ["bad-mail-1", "bad-mail-2"])
+def test_an_unusable_email_claim_is_not_kept(login_app, engine, sub):
+    assert login(login_app.test_client(), sub).status_code == 302
+    with Session(engine) as session:
+        user = session.get(User, session.scalars(select(Identity.user_id).where(Identity.subject == sub)).one())
+        assert user.email is None and user.name in ("Bad Mail", "Comma Mail")
+
+
+def test_a_session_cookie_copied_before_sign_out_stops_working(login_app):
+    client = login_app.test_client()
+    login(client, "alice-123")
+    cookie = client.get_cookie("session").value
+    page = client.get("/").get_data(as_text=True)
+    assert "Alice de Boer" in page
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    thief = login_app.test_client()
+    thief.set_cookie("session", cookie)
+    page = thief.get("/").get_data(as_text=True)
+    assert "Alice de Boer" not in page and "Inloggen" in page
 
 
 def test_tampered_state_is_refused_without_a_session(login_app):

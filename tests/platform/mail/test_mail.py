@@ -14,6 +14,7 @@ from wijknet.platform.jobs import JobsOutsideTransaction
 from wijknet.platform.mail.models import DevOutboxMessage
 from wijknet.platform.mail.queue import MailError, queue_email
 from wijknet.platform.mail.tasks import send_email
+from wijknet.platform.tenancy.operations import ensure_user
 from wijknet.platform.tenancy.uow import tenant_unit_of_work
 
 pytestmark = pytest.mark.tenancy
@@ -171,7 +172,7 @@ def test_a_recipient_refused_for_good_is_not_retried(engine, run_cli, smtp_serve
     assert [(job.status, job.attempts) for job in _jobs_for(engine, to)] == [("failed", 1)]
 
 
-def test_log_mailer_fills_the_development_outbox_page(engine, run_cli, client):
+def test_log_mailer_fills_the_development_outbox_page_for_staff_only(engine, run_cli, client, login_as):
     to = _address()
     with Session(engine) as session, session.begin():
         queue_email(session, to=to, subject="Uitnodiging <buurt>", body="Klik op de link")
@@ -180,7 +181,14 @@ def test_log_mailer_fills_the_development_outbox_page(engine, run_cli, client):
     assert f"email to {to}" in result.stderr
     with Session(engine) as session:
         assert session.scalars(select(DevOutboxMessage.subject).where(DevOutboxMessage.recipient == to)).one() == "Uitnodiging <buurt>"
-    page = client.get("/dev/outbox").get_data(as_text=True)
+    # It shows every invitation link: anonymous visitors are sent to sign in, others get 404.
+    anonymous = client.get("/dev/outbox")
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+    with Session(engine) as session, session.begin():
+        resident = ensure_user(session, _address(), "Bewoner").id
+        staff = ensure_user(session, _address(), "Staf", staff=True).id
+    assert login_as(client.application.test_client(), resident).get("/dev/outbox").status_code == 404
+    page = login_as(client, staff).get("/dev/outbox").get_data(as_text=True)
     assert to in page and "Uitnodiging &lt;buurt&gt;" in page
 
 

@@ -1,5 +1,6 @@
 """The `wijknet` console script, run as a real process against the test database."""
 import json
+import re
 
 import pytest
 from sqlalchemy import text
@@ -18,6 +19,14 @@ def test_two_tenants_created_by_the_cli(run_cli, engine, client):
     second = run_cli("tenants", "create", "--slug", "cli-zuid", "--name", "Buurt Zuid", "--type", "cooperative")
     assert first.returncode == 0, first.stderr
     assert second.returncode == 0, second.stderr
+    # The first admin is invited (the email is queued with the link printed here).
+    link = re.search(r"(http\S+/t/cli-noord/invitation/\S+)", first.stdout).group(1)
+    invitation = client.get(link.split("8000", 1)[1])
+    assert invitation.status_code == 200 and "beheerder" in invitation.get_data(as_text=True)
+    with engine.connect() as conn:
+        queued = conn.execute(text("SELECT args->>'to', args->>'body' FROM jobs.procrastinate_jobs"
+                                   " WHERE task_name = 'wijknet.send_email' AND args->>'to' = 'admin@noord.example'")).all()
+    assert len(queued) == 1 and link in queued[0][1]
     listed = run_cli("tenants", "list", "--json")
     assert listed.returncode == 0
     rows = {row["slug"]: row for row in json.loads(listed.stdout)}
@@ -29,7 +38,7 @@ def test_two_tenants_created_by_the_cli(run_cli, engine, client):
     assert noord["schema"] != zuid["schema"]
     page_noord = client.get("/t/cli-noord/").get_data(as_text=True)
     page_zuid = client.get("/t/cli-zuid/").get_data(as_text=True)
-    assert "Buurt Noord" in page_noord and "1 lid" in page_noord and "Buurt Zuid" not in page_noord
+    assert "Buurt Noord" in page_noord and "Nog niemand" in page_noord and "Buurt Zuid" not in page_noord
     assert "Buurt Zuid" in page_zuid and "Nog niemand" in page_zuid
     human = run_cli("tenants", "list")
     assert "cli-noord" in human.stdout and "cli-zuid" in human.stdout

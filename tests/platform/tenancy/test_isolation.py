@@ -59,7 +59,7 @@ def test_savepoint_rollback_does_not_change_the_tenant(engine, two_tenants):
         session.flush()
         savepoint.rollback()
         after = session.execute(text("SELECT current_user, current_setting('search_path')")).one()
-        assert before == after == (a.role_name, quote_ident(a.schema_name))
+        assert before == after == (a.role_name, f"{a.schema_name}, pg_temp")
         assert session.scalar(select(Member).where(Member.user_id == 999_999)) is None
 
 
@@ -87,13 +87,22 @@ def test_session_without_tenant_fails_closed(engine):
 
 
 def test_suspended_tenant_transactions_are_read_only(engine, make_tenant):
-    from dataclasses import replace
+    """Read from the registry in the switch: a reference cached before the suspension
+    (another process's) cannot write either."""
+    from sqlalchemy.orm import Session
 
-    tenant = replace(make_tenant(), status="suspended")
+    from wijknet.platform.tenancy.operations import set_tenant_status
+
+    tenant = make_tenant()  # cached as active
+    with Session(engine) as session, session.begin():
+        set_tenant_status(session, tenant.slug, "suspended", actor="test")
     with pytest.raises(InternalError, match="read-only transaction"):
         with tenant_unit_of_work(engine, tenant) as session:
             session.add(Member(user_id=1, display_name="x"))
             session.flush()
+    with tenant_unit_of_work(engine, tenant, system=True) as session:  # the platform's own upkeep may
+        session.add(Member(user_id=1, display_name="x"))
+        session.flush()
 
 
 def test_tenant_role_owns_only_its_schema(engine, two_tenants):
