@@ -188,15 +188,15 @@ def login_callback(name: str):
     return redirect(safe_next(target))
 
 
-@bp.route("/claim/<token>", methods=["GET"])
-def claim_page(token: str):
+@bp.route("/claim/<claim_token>", methods=["GET"])
+def claim_page(claim_token: str):
     """The link an operator's new account came with: sign in once to make it yours."""
     try:
-        claim = find_claim(platform_db(), token)
+        claim = find_claim(platform_db(), claim_token)
     except LoginRefused as exc:
         return render_template("identity/claim.html", error=exc.message, providers=[]), exc.status
     person = platform_db().get(User, claim.user_id)
-    session["claim"] = token
+    session["claim"] = claim_token
     return render_template("identity/claim.html", person=person, providers=_providers_for("/", network_only=True))
 
 

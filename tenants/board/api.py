@@ -8,6 +8,8 @@ from marshmallow import Schema, fields
 
 from wijknet.platform.tenancy.routing import bind_tenant, tenant_db
 
+from wijknet.tenants.core.idempotency import once_per_key
+
 from . import operations as ops
 from .access import board_settings, require_poster, require_reader, viewer
 from .matching import suggestions_for
@@ -83,6 +85,7 @@ class Posts(MethodView):
         pagination_parameters.item_count = total
         return [post for post, _author in rows]
 
+    @once_per_key("board.post.create")
     @blp.arguments(PostSchema)
     @blp.response(201, PostOut)
     def post(self, data):
@@ -125,6 +128,7 @@ class Suggestions(MethodView):
 
 @blp.route("/posts/<int:post_id>/reactions")
 class Reactions(MethodView):
+    @once_per_key("board.reaction.create")
     @blp.arguments(ReactionIn)
     @blp.response(201, ReactionOut)
     def post(self, data, post_id: int):

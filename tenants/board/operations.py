@@ -162,9 +162,9 @@ def mark_match(session: Session, post: Post, author: Member, reaction_id: int) -
 
 def confirm_match(session: Session, post: Post, responder: Member) -> Match:
     """The other side agrees: the match is confirmed by both."""
-    row = session.execute(
-        select(Match, Reaction).join(Reaction, Reaction.id == Match.reaction_id).where(Match.post_id == post.id)
-    ).one_or_none()
+    row = session.execute(locked(
+        select(Match, Reaction).join(Reaction, Reaction.id == Match.reaction_id).where(Match.post_id == post.id), of=Match
+    )).one_or_none()
     if row is None or row[1].responder_id != responder.id:
         raise BoardError(_l("There is no match for you to confirm here."), status=404)
     match = row[0]

@@ -12,6 +12,7 @@ from wijknet.platform.inputs import bounded_int
 from wijknet.platform.paging import check_page, page_number
 from wijknet.platform.tenancy.models import Tenant
 from wijknet.platform.tenancy.routing import bind_tenant, current_tenant, platform_db, tenant_db
+from wijknet.tenants.core.idempotency import once_per_key
 from wijknet.tenants.core.models import Member
 
 from . import operations as ops
@@ -47,19 +48,20 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@once_per_key("board.post.create")
 def new_post():
     member = require_poster()
     settings = board_settings()
-    values, error, errors = {"kind": request.args.get("kind", "need"), "categories": []}, None, {}
+    values, error, errors, status = {"kind": request.args.get("kind", "need"), "categories": []}, None, {}, 200
     if request.method == "POST":
         values = _form_values()
         try:
             post = ops.create_post(tenant_db(), member, settings, **values)
             return redirect(url_for("board.show", post_id=post.id))
         except BoardError as exc:
-            error, errors = exc.message, exc.errors
+            error, errors, status = exc.message, exc.errors, exc.status
     return render_template("board/form.html", tenant=current_tenant(), values=values, error=error, errors=errors,
-                           categories=settings["categories"], editing=None), 400 if error else 200
+                           categories=settings["categories"], editing=None), status
 
 
 @bp.route("/<int:post_id>/edit", methods=["GET", "POST"])
@@ -74,16 +76,16 @@ def edit_post(post_id: int):
     if post is None or post.author_id != member.id:
         return render_template("board/missing.html", tenant=current_tenant()), 404
     values = {name: getattr(post, name) or "" for name in FORM_FIELDS} | {"categories": post.categories}
-    error, errors = None, {}
+    error, errors, status = None, {}, 200
     if request.method == "POST":
         values = _form_values()
         try:
             ops.update_post(session, post, member, settings, **values)
             return redirect(url_for("board.show", post_id=post.id))
         except BoardError as exc:
-            error, errors = exc.message, exc.errors
+            error, errors, status = exc.message, exc.errors, exc.status
     return render_template("board/form.html", tenant=current_tenant(), values=values, error=error, errors=errors,
-                           categories=settings["categories"], editing=post), 400 if error else 200
+                           categories=settings["categories"], editing=post), status
 
 
 @bp.get("/<int:post_id>")
@@ -141,11 +143,13 @@ def _act(post_id: int, action):
 
 
 @bp.post("/<int:post_id>/react")
+@once_per_key("board.reaction.create")
 def react(post_id: int):
     return _act(post_id, lambda s, p, m: ops.react(s, p, m, kind=request.form.get("kind", ""), message=request.form.get("message", "")))
 
 
 @bp.post("/<int:post_id>/messages/<int:reaction_id>")
+@once_per_key("board.message.create")
 def message(post_id: int, reaction_id: int):
     return _act(post_id, lambda s, p, m: ops.add_message(s, p, reaction_id, m, request.form.get("message", "")))
 

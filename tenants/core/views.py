@@ -8,11 +8,13 @@ from wijknet.platform.identity.access import current_membership, require_member
 from wijknet.platform.paging import check_page, page_number
 from wijknet.platform.tenancy.routing import bind_tenant, current_tenant, tenant_db
 
+from .idempotency import request_key_field
 from .models import Member
 
 MEMBERS_PER_PAGE = 50
 
 bp = bind_tenant(Blueprint("tenant_core", __name__, url_prefix="/t/<slug>", template_folder="templates"))
+bp.add_app_template_global(request_key_field)
 
 
 @bp.get("/")

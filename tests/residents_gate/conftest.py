@@ -185,7 +185,9 @@ def demo_app(server_url, demo_provider):
         upgrade_platform(engine, migrations)
         list(seed_demo(engine, role_prefix=role_prefix(make_url(url).database), migrations_dir=migrations))
         DEMO_VALUES["token"] = _demo_invitation(engine)
-        provider = [{"name": "demo", "label": "Demo-ID", "issuer": demo_provider, "client_id": "gate", "client_secret": "gate"}]
+        DEMO_VALUES["claim_token"] = _demo_claim(engine)
+        provider = [{"name": "demo", "label": "Demo-ID", "issuer": demo_provider, "client_id": "gate", "client_secret": "gate",
+                     "link_verified_email": True}]
         yield create_app(
             {"WIJKNET_ENV": "test", "DATABASE_URL": url, "WIJKNET_OIDC_PROVIDERS": json.dumps(provider)}, engine=engine
         )
@@ -206,6 +208,17 @@ def _demo_invitation(engine) -> str:
         admin = session.scalars(select(User).where(User.email == ROLE_PEOPLE["admin"])).one()
         _, token = create_invitation(session, tenant, admin, email="gast@example.org", role="member")
     return token
+
+
+def _demo_claim(engine) -> str:
+    """An account made in advance, so the page that takes it can be checked."""
+    from sqlalchemy.orm import Session
+
+    from wijknet.platform.identity.operations import create_claim
+    from wijknet.platform.tenancy.operations import ensure_user
+
+    with Session(engine) as session, session.begin():
+        return create_claim(session, ensure_user(session, "nieuw@wijknet.example", "Nieuwe Collega"), actor="gate")
 
 
 @pytest.fixture(scope="session")

@@ -212,7 +212,8 @@ def test_session_is_rotated_at_login_and_cleared_at_logout(login_app):
         assert "user_id" not in flask_session
 
 
-@pytest.mark.parametrize("target", ["//evil.example", "https://evil.example/x", "/\\evil.example"])
+@pytest.mark.parametrize("target", ["//evil.example", "https://evil.example/x", "/\\evil.example", "/\t/evil.example",
+                                    "/\n/evil.example", "/\r\n/x", " //evil.example"])
 def test_open_redirects_land_on_a_local_page(login_app, target):
     client = login_app.test_client()
     done = login(client, "alice-123", target)

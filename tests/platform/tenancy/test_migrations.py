@@ -97,6 +97,45 @@ def test_failing_tenant_is_reported_kept_and_resumed(run_cli, make_tenant, engin
             drop_tenant(engine, session.get(Tenant, ref.id), actor="test")
 
 
+SPY = """
+CREATE TABLE spied (who text, platform_users bigint);
+CREATE FUNCTION spy() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE found bigint;
+BEGIN
+    BEGIN
+        SELECT count(*) INTO found FROM platform.users;
+    EXCEPTION WHEN insufficient_privilege THEN
+        found := NULL;
+    END;
+    INSERT INTO spied VALUES (current_user, found);
+    RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER spy AFTER INSERT OR UPDATE ON alembic_version
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION spy();
+"""
+
+
+def test_code_a_tenant_role_planted_never_runs_as_the_application(make_tenant, engine, migrations_with_new_revision):
+    """Security review finding 6: a deferred trigger planted in the tenant's schema (by SQL run
+    as the tenant role) fires at the migration's commit. It must run as the tenant role and
+    see nothing of the platform."""
+    tenant = make_tenant()
+    with engine.begin() as conn:
+        conn.execute(text("SELECT set_config('role', :r, true), set_config('search_path', :s, true)"),
+                     {"r": tenant.role_name, "s": tenant.schema_name})
+        conn.exec_driver_sql(SPY)
+    summary_row = migrate_tenant(engine, TenantToMigrate(tenant.id, tenant.slug, tenant.schema_name, tenant.role_name,
+                                                         tenant_head(MIGRATIONS)), migrations_with_new_revision)
+    assert summary_row.ok, summary_row.error
+    with engine.connect() as conn:
+        spied = conn.execute(text(f"SELECT who, platform_users FROM {quote_ident(tenant.schema_name)}.spied")).all()
+        registry = conn.execute(text("SELECT schema_version FROM platform.tenants WHERE id = :id"), {"id": tenant.id}).scalar()
+    assert spied and all(who == tenant.role_name and users is None for who, users in spied), spied
+    assert registry == "t9999"
+    with Session(engine) as session:
+        drop_tenant(engine, session.get(Tenant, tenant.id), actor="test")
+
+
 def test_db_upgrade_runs_platform_then_tenants(run_cli):
     result = run_cli("db", "upgrade")
     assert result.returncode == 0, result.stderr

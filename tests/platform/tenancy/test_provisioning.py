@@ -133,3 +133,39 @@ def test_hosts_are_normalised_or_refused():
     assert normalise_host("localhost:8000") == "localhost:8000"
     for bad in ["", "a" * 300, "evil'.com", "bad host", "ex ample.com", "../x", "münchen.de", "x.com;drop", "x..com"]:
         assert normalise_host(bad) is None, bad
+
+
+@pytest.mark.parametrize("step", ["_first_admin", "_activate"])
+def test_a_new_labs_first_admin_is_invited_exactly_once_whatever_crashes(app, engine, prefix, monkeypatch, step):
+    """Security review finding 14: the first admin's invitation is one of the resumable steps,
+    before activation: a lab never goes live without it, and a re-run never sends two."""
+    from wijknet.platform.identity.joining import invite_first_admin
+    from wijknet.platform.identity.models import Invitation
+
+    slug = f"first-admin-{step.strip('_').replace('_', '-')}"[:40]
+    spec = TenantSpec(slug=slug, name="Eerste beheerder", modules=("board",))
+    links = []
+
+    def first_admin(session, tenant):
+        links.append(invite_first_admin(session, tenant, "Beheer@Voorbeeld.nl", public_url="https://wijknet.test", actor="test"))
+
+    def crash(*args, **kwargs):
+        raise Crash(step)
+
+    with app.app_context():
+        with monkeypatch.context() as patch:
+            patch.setattr(provisioning, step, crash)
+            with pytest.raises(Crash):
+                provision_tenant(engine, spec, role_prefix=prefix, migrations_dir=MIGRATIONS, first_admin=first_admin)
+        assert _state(engine, slug)["status"] == "provisioning"
+        tenant = provision_tenant(engine, spec, role_prefix=prefix, migrations_dir=MIGRATIONS, first_admin=first_admin)
+    assert tenant.status == "active"
+    with Session(engine) as session:
+        invitations = session.scalars(select(Invitation).where(Invitation.tenant_id == tenant.id)).all()
+        assert [(i.email, i.role, i.accepted_at) for i in invitations] == [("Beheer@voorbeeld.nl", "admin", None)]
+        mails = session.execute(text("SELECT count(*) FROM jobs.procrastinate_jobs WHERE task_name = 'wijknet.send_email'"
+                                     " AND args->>'to' = 'Beheer@voorbeeld.nl' AND args->>'body' LIKE :link"),
+                                {"link": f"%/t/{slug}/invitation/%"}).scalar()
+    assert mails == 1
+    shown = [link for link in links if link]
+    assert len(shown) == 1 and shown[0].startswith(f"https://wijknet.test/t/{slug}/invitation/")

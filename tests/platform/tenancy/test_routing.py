@@ -3,6 +3,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from wijknet.platform.app import create_app
+from wijknet.platform.tenancy.models import Tenant
 from wijknet.platform.tenancy.operations import add_domain, set_tenant_status
 
 pytestmark = pytest.mark.tenancy
@@ -102,3 +103,33 @@ def test_tenant_lookup_is_cached(environ, engine, make_tenant, count_queries):
     first = len(lookups())
     client.get(f"/t/{tenant.slug}/")
     assert len(lookups()) == first == 1
+
+
+def test_a_deleted_tenant_is_404_at_once_in_every_process(environ, engine, make_tenant, make_member, login_as):
+    """Security review finding 17: a process that still has the tenant in its cache (here
+    for 60 s) must not serve it after another process deleted it: the switch reads the
+    registry, so the next transaction knows."""
+    from wijknet.platform.tenancy.provisioning import drop_tenant
+
+    app = create_app(dict(environ, WIJKNET_TENANT_CACHE_SECONDS="60"), engine=engine)
+    tenant = make_tenant(modules=("board",))
+    client = login_as(app.test_client(), make_member(tenant))
+    for path in ("/", "/members", "/board/"):
+        assert client.get(f"/t/{tenant.slug}{path}").status_code == 200
+    assert app.extensions["wijknet"].directory.by_slug(tenant.slug) is not None  # cached
+    with Session(engine) as session:
+        row = session.get(Tenant, tenant.id)
+        session.expunge(row)
+    drop_tenant(engine, row, actor="test")  # as another process would: this app's cache is not told
+    for path in ("/", "/members", "/board/", "/api/v1/members"):
+        assert client.get(f"/t/{tenant.slug}{path}").status_code == 404, path
+
+
+def test_a_tenant_being_deleted_is_404_before_its_schema_goes(environ, engine, make_tenant):
+    app = create_app(dict(environ, WIJKNET_TENANT_CACHE_SECONDS="60"), engine=engine)
+    tenant = make_tenant()
+    client = app.test_client()
+    assert client.get(f"/t/{tenant.slug}/").status_code == 200
+    with Session(engine) as session, session.begin():
+        session.get(Tenant, tenant.id).status = "deleting"  # the first step of drop_tenant
+    assert client.get(f"/t/{tenant.slug}/").status_code == 404
