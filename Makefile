@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 MO     := platform/translations/nl/LC_MESSAGES/messages.mo
 PO     := platform/translations/nl/LC_MESSAGES/messages.po
 
-.PHONY: run test install system-deps messages bench clean-db
+.PHONY: run test install system-deps messages bench clean-db fuzz
 
 run: install
 	$(BIN)/wijknet db upgrade
@@ -45,6 +45,10 @@ $(MO): $(PO) $(STAMP)
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header -o platform/translations/messages.pot . >/dev/null
 	$(BIN)/pybabel update --omit-header --no-fuzzy-matching --ignore-obsolete -i platform/translations/messages.pot -d platform/translations -l nl
+
+# At least 5,000 generated requests over the whole OpenAPI document (make test runs 300).
+fuzz: install
+	WIJKNET_FUZZ_EXAMPLES=2500 $(BIN)/pytest -q -s -m fuzz $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run_all.py

@@ -8,7 +8,7 @@ from flask import Flask, send_from_directory
 from flask_smorest import Api
 from sqlalchemy.engine import Engine
 
-from . import errors, health, i18n, inputs, paging, security
+from . import api_docs, errors, health, i18n, inputs, paging, security
 from .config import Settings, load_settings
 from .db import database_name, make_engine
 from .devdb import resolve_database_url
@@ -58,7 +58,8 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
     security.init_app(app)
     _register_template_helpers(app)
     paging.init_app(app)
-    api = Api(app)
+    api = Api(app, spec_kwargs={"extra_plugins": [api_docs.ErrorsAndSecurityPlugin()]})
+    api_docs.init_spec(api)
     errors.register_error_handlers(app, api)
     _register_api_assets(app)
     app.register_blueprint(health.bp)
@@ -83,7 +84,6 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
 
     app.register_blueprint(board_views.bp)
     api.register_blueprint(board_api.blp)
-    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "description": "A personal access token (wkn_...) for one living lab."})
     api.register_blueprint(tenant_core_api.blp)
 
     app.before_request(refuse_writes_to_suspended_tenants)

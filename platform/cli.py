@@ -412,6 +412,7 @@ def serve(bind: str, workers: int | None, demo_login: bool, demo_login_port: int
     """Serve with gunicorn (config: gunicorn.conf.py)."""
     import signal
     import subprocess
+    import time
 
     from .config import repository_root
     from .demo.seed import LABS, PEOPLE
@@ -458,15 +459,22 @@ def serve(bind: str, workers: int | None, demo_login: bool, demo_login_port: int
             [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(demo_login_port), *claims],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         ))
+    worker_command = None
     if with_worker:
         exe = shutil.which("wijknet") or os.path.join(os.path.dirname(sys.executable), "wijknet")
-        helpers.append(subprocess.Popen([exe, "worker"], env=dict(env, WIJKNET_PUBLIC_URL=os.environ.get("WIJKNET_PUBLIC_URL") or base)))
+        worker_command = ([exe, "worker"], dict(env, WIJKNET_PUBLIC_URL=os.environ.get("WIJKNET_PUBLIC_URL") or base))
+        helpers.append(subprocess.Popen(worker_command[0], env=worker_command[1]))
     click.echo("")
     server = subprocess.Popen(args, env=env)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda sig, _frame: server.send_signal(sig))
     try:
-        code = server.wait()
+        while (code := server.poll()) is None:
+            time.sleep(1)
+            # The worker should never end on its own; if it does (a crash), start another.
+            if worker_command and helpers[-1].poll() is not None:
+                click.echo(f"worker ended (exit {helpers[-1].returncode}); starting it again", err=True)
+                helpers[-1] = subprocess.Popen(worker_command[0], env=worker_command[1])
     finally:
         for helper in helpers:
             helper.terminate()

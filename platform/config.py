@@ -42,6 +42,7 @@ class Settings:
     # own, and whether their addresses may be private (loopback, LAN): never in production.
     provider_endpoint_hosts: tuple = ()
     provider_private_addresses: bool = False
+    rate_limit_storage: str = "memory://"
 
     @property
     def is_production(self) -> bool:
@@ -99,7 +100,21 @@ def load_settings(environ: dict | None = None) -> Settings:
             h.strip().lower() for h in env.get("WIJKNET_PROVIDER_ENDPOINT_HOSTS", DEFAULT_PROVIDER_ENDPOINT_HOSTS).split(",") if h.strip()
         ),
         provider_private_addresses=mode != "production" and _bool(env.get("WIJKNET_PROVIDER_PRIVATE_ADDRESSES"), default=True),
+        rate_limit_storage=storage_settings(env, mode),
     )
+
+
+RATE_LIMIT_PG_SCHEME = "wijknet+postgresql"
+
+
+def storage_settings(environ: dict, mode: str) -> str:
+    """Where login rate-limit counts live: RATELIMIT_STORAGE_URI, else REDIS_URL, else
+    PostgreSQL (rate_limits.py), shared by every worker. Tests: per app, in memory."""
+    if environ.get("RATELIMIT_STORAGE_URI"):
+        return environ["RATELIMIT_STORAGE_URI"]
+    if environ.get("REDIS_URL"):
+        return environ["REDIS_URL"]
+    return "memory://" if mode == "test" else f"{RATE_LIMIT_PG_SCHEME}://"
 
 
 # Google's OpenID endpoints live on other hosts than its issuer (accounts.google.com).

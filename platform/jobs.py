@@ -11,16 +11,25 @@ bound parameters, and a rollback to a savepoint restores the tenant role by itse
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
+import signal
+import threading
 from typing import Any, Iterator
 
 import procrastinate
+import psycopg
+from procrastinate.exceptions import ConnectorException
 from procrastinate import PsycopgConnector
 from procrastinate.sync_psycopg_connector import SyncPsycopgConnector
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 JOBS_SCHEMA = "jobs"
+MAX_WAIT_SECONDS = 30.0
+DATABASE_GONE = (psycopg.OperationalError, psycopg.InterfaceError, ConnectorException, OSError)
+log = logging.getLogger("wijknet.worker")
 
 _ENTER = (
     "WITH before AS MATERIALIZED (SELECT current_setting('role') AS role, current_setting('search_path') AS path)"
@@ -101,24 +110,85 @@ def worker_conninfo(database_url: str) -> str:
 
 def run_worker(database_url: str, *, queues: list[str] | None = None, until_empty: bool = False,
                concurrency: int = 1, context: dict | None = None) -> None:
-    """Run the worker in the foreground (until stopped, or until no job is due)."""
-    connector = WorkerConnector(
-        conninfo=worker_conninfo(database_url),
-        kwargs={"options": f"-c search_path={JOBS_SCHEMA}"},
-        min_size=1, max_size=max(2, concurrency + 1),
-    )
-    with app.replace_connector(connector):
-        while True:
-            app.run_worker(
-                queues=queues, wait=not until_empty, concurrency=concurrency,
-                additional_context=context or {}, install_signal_handlers=not until_empty,
-                listen_notify=not until_empty,
-            )
+    """Run the worker in the foreground (until stopped, or until no job is due).
+
+    A database that goes away (a restart, a failover, a killed connection) does not end
+    the worker: procrastinate's worker then stops by itself, and this loop starts it
+    again, waiting with back-off (1 s doubling to 30 s) while the database is away. Only
+    SIGTERM or SIGINT (or, with `until_empty`, an empty queue) end it. Jobs that were
+    running are retried by `retry_stalled_jobs` once their worker's heartbeat stops."""
+    asyncio.run(_run_worker(database_url, queues=queues, until_empty=until_empty, concurrency=concurrency,
+                            context=context or {}))
+
+
+async def _run_worker(database_url: str, *, queues, until_empty: bool, concurrency: int, context: dict) -> None:
+    from procrastinate.worker import Worker
+
+    stop_requested = asyncio.Event()
+    running: dict = {}
+
+    def stop() -> None:
+        log.info("worker: stop requested; finishing the jobs at hand")
+        stop_requested.set()
+        if running.get("worker") is not None:
+            running["worker"].stop()
+
+    app.perform_import_paths()  # the tasks of every module (procrastinate's own run_worker does this too)
+    loop = asyncio.get_running_loop()
+    if not until_empty and threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop)
+    wait = 1.0
+    while not stop_requested.is_set():
+        connector = WorkerConnector(
+            conninfo=worker_conninfo(database_url),
+            kwargs={"options": f"-c search_path={JOBS_SCHEMA}"},
+            min_size=1, max_size=max(2, concurrency + 1),
+        )
+        try:
+            with app.replace_connector(connector):
+                async with app.open_async():
+                    running["worker"] = Worker(
+                        app=app, queues=queues, wait=not until_empty, concurrency=concurrency,
+                        additional_context=context, install_signal_handlers=False, listen_notify=not until_empty,
+                    )
+                    await running["worker"].run()
+                    wait = 1.0
+        except DATABASE_GONE as exc:
+            log.warning("worker: the database is unavailable (%s); trying again in %.0f s", type(exc).__name__, wait)
+        finally:
+            running["worker"] = None
+        if until_empty:
             # procrastinate stops as soon as one fetch comes back empty, even while a
             # running job is about to defer another (the hourly board job defers one per
             # tenant, and those defer emails): go on until nothing is due.
-            if not until_empty or not _jobs_due(database_url, queues):
+            if not _jobs_due(database_url, queues):
                 return
+            continue
+        if not stop_requested.is_set():
+            # The worker stopped without being asked: a side task (the listener, the
+            # heartbeat) lost the database. Start again once it is back.
+            log.warning("worker: stopped by itself (the database went away?); starting again in %.0f s", wait)
+            try:
+                await asyncio.wait_for(stop_requested.wait(), timeout=wait)
+            except asyncio.TimeoutError:
+                pass
+            wait = min(wait * 2, MAX_WAIT_SECONDS)
+
+
+@app.periodic(cron="*/5 * * * *")
+@app.task(name="wijknet.retry_stalled_jobs", queueing_lock="retry_stalled_jobs", pass_context=True)
+async def retry_stalled_jobs(context: procrastinate.JobContext, timestamp: int) -> None:
+    """Jobs whose worker died (or lost the database) mid-job are tried again."""
+    for job in await context.app.job_manager.get_stalled_jobs():
+        await context.app.job_manager.retry_job(job)
+
+
+@app.periodic(cron="17 3 * * *")
+@app.task(name="wijknet.delete_old_jobs", queueing_lock="delete_old_jobs", pass_context=True)
+async def delete_old_jobs(context: procrastinate.JobContext, timestamp: int) -> None:
+    """Finished jobs are kept a week for inspection, then removed."""
+    await context.app.job_manager.delete_old_jobs(nb_hours=7 * 24, include_failed=False)
 
 
 def _jobs_due(database_url: str, queues: list[str] | None) -> bool:

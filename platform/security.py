@@ -7,8 +7,8 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
-# Storage: per process by default; set RATELIMIT_STORAGE_URI (e.g. redis://...) when
-# several gunicorn workers must share the counts.
+# Counts are shared by every worker: PostgreSQL by default, Redis when configured
+# (rate_limits.py). Tests count per app, in memory.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 LOGIN_LIMIT = "10 per minute;60 per hour"
 SAFE = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -18,7 +18,11 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked below, after the 423 rule
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)      # valid for the session
     csrf.init_app(app)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    from . import rate_limits  # noqa: F401 - registers the wijknet+postgresql:// storage
+
+    state = app.extensions["wijknet"]
+    app.config.setdefault("RATELIMIT_STORAGE_URI", state.settings.rate_limit_storage)
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"engine": state.engine} if app.config["RATELIMIT_STORAGE_URI"].startswith(rate_limits.SCHEME) else {})
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
 

@@ -65,6 +65,22 @@ def test_production_cookie_is_secure(engine, database_url):
                       "WIJKNET_PUBLIC_URL": "https://wijknet.example.nl"}, engine=engine)
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    answer = app.test_client().get("/healthz")
+    assert answer.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert app.extensions["wijknet"].settings.provider_private_addresses is False
+    assert app.config["RATELIMIT_STORAGE_URI"] == "wijknet+postgresql://"
+
+
+def test_development_makes_its_own_secret_once(tmp_path, monkeypatch):
+    """Security review finding 9: no public default secret; one random secret per install."""
+    from wijknet.platform import config
+
+    monkeypatch.setattr(config, "repository_root", lambda: str(tmp_path))
+    first = load_settings({}).secret_key
+    assert first != config.DEV_SECRET and len(first) >= 32
+    assert load_settings({}).secret_key == first
+    assert oct((tmp_path / "var" / "secret_key").stat().st_mode & 0o777) == "0o600"
+    assert load_settings({"WIJKNET_ENV": "test"}).secret_key not in (first, config.DEV_SECRET)
 
 
 def test_proxy_hops_validated_and_applied(engine, database_url):

@@ -25,6 +25,18 @@ def _wait_for(url: str) -> httpx.Response:
     raise AssertionError(f"{url} did not answer")
 
 
+def _worker_of(pid):
+    import psutil
+
+    for child in psutil.Process(pid).children():
+        try:
+            if child.cmdline()[-1:] == ["worker"]:
+                return child
+        except psutil.NoSuchProcess:
+            continue
+    return None
+
+
 def test_serve_with_demo_login(run_cli, environ):
     assert run_cli("db", "upgrade").returncode == 0
     assert run_cli("demo", "seed").returncode == 0
@@ -68,6 +80,15 @@ def test_serve_with_demo_login(run_cli, environ):
                     break
                 time.sleep(0.2)
             assert "Aan buur@example.org" in outbox and "Uitnodiging voor All Inclusive Wijk Tarwewijk" in outbox
+        # A worker that dies is started again by `serve --worker` (security review finding 13).
+        first = _worker_of(proc.pid)
+        first.kill()
+        for _ in range(50):
+            again = _worker_of(proc.pid)
+            if again is not None and again.pid != first.pid:
+                break
+            time.sleep(0.2)
+        assert again is not None and again.pid != first.pid
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=15)

@@ -246,3 +246,14 @@ def test_login_attempts_are_rate_limited(login_app):
     assert "Te veel pogingen" in page.get_data(as_text=True)
     # Another address is not affected.
     assert client.get("/login/mock/callback", environ_base={"REMOTE_ADDR": "10.9.8.8"}).status_code == 400
+
+
+def test_login_limits_are_shared_by_every_worker(environ, engine, provider):
+    """Security review finding 10: counts live in PostgreSQL (or Redis), not per process, so
+    two workers (here two apps) together allow no more attempts than one."""
+    providers = [{"name": "mock", "label": "Test-ID", "issuer": provider, "client_id": "wijknet", "client_secret": "s3cret"}]
+    env = dict(environ, WIJKNET_OIDC_PROVIDERS=json.dumps(providers), RATELIMIT_STORAGE_URI="wijknet+postgresql://")
+    workers = [create_app(env, engine=engine).test_client() for _ in range(2)]
+    address = {"REMOTE_ADDR": "10.77.0.1"}
+    statuses = [workers[i % 2].get("/login/mock/callback", environ_base=address).status_code for i in range(12)]
+    assert statuses[:10] == [400] * 10 and statuses[10:] == [429, 429]

@@ -167,3 +167,17 @@ def test_provisioned_schema_equals_migrated_schema(engine, make_tenant, prefix):
         with engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {quote_ident(schema)} CASCADE"))
             conn.execute(text(f"DROP ROLE IF EXISTS {quote_ident(role)}"))
+
+
+def test_platform_migrations_equal_the_models(engine):
+    """The platform schema made by the migrations is what the models describe (the tenant
+    side has the same check above)."""
+    from wijknet.platform.db import PlatformBase
+    from wijknet.platform.models import load_platform_models
+
+    load_platform_models()
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"include_schemas": True, "version_table_schema": "platform",
+                                                      "include_name": lambda name, kind, _p: kind != "schema" or name == "platform"})
+        diff = [d for d in compare_metadata(ctx, PlatformBase.metadata) if "alembic_version" not in str(d)]
+    assert diff == []

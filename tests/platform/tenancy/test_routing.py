@@ -133,3 +133,33 @@ def test_a_tenant_being_deleted_is_404_before_its_schema_goes(environ, engine, m
     with Session(engine) as session, session.begin():
         session.get(Tenant, tenant.id).status = "deleting"  # the first step of drop_tenant
     assert client.get(f"/t/{tenant.slug}/").status_code == 404
+
+
+@pytest.mark.parametrize("host", ["{slug}.wijknet.test", "buurt-{slug}.example.nl"])
+def test_residents_on_a_labs_own_host_can_sign_in_and_out(hosted_app, make_tenant, make_member, login_as, engine, host):
+    """Security review finding 20: on `<slug>.<base domain>` and a custom domain the
+    network's own pages (sign in and out, language, API docs) are served too."""
+    import re
+
+    from wijknet.platform.identity.tenant_providers import encrypt
+    from wijknet.platform.identity.models import TenantLoginProvider
+
+    tenant = make_tenant()
+    host = host.format(slug=tenant.slug)
+    with Session(engine) as session, session.begin():
+        if not host.endswith("wijknet.test"):
+            add_domain(session, tenant.slug, host, actor="test")
+        session.add(TenantLoginProvider(tenant_id=tenant.id, label="Buurt-ID", issuer="https://id.buurt.example",
+                                        client_id="c", client_secret_encrypted=encrypt(hosted_app.extensions["wijknet"].settings.secrets_key, "s")))
+    client = hosted_app.test_client()
+    base = f"http://{host}"
+    login = client.get("/login", base_url=base)
+    assert login.status_code == 200 and "Inloggen met Buurt-ID" in login.get_data(as_text=True)  # this lab's own provider
+    assert client.get("/lang/en?next=/", base_url=base).status_code == 302
+    assert client.get("/api/docs", base_url=base).status_code == 200
+    assert client.get("/api/openapi.json", base_url=base).json["info"]["title"] == "wijknet"
+    login_as(client, make_member(tenant), base_url=base)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/", base_url=base).get_data(as_text=True)).group(1)
+    out = client.post("/logout", data={"csrf_token": token, "next": "/"}, base_url=base)
+    assert out.status_code == 302 and out.headers["Location"] == "/"
+    assert "Uitloggen" not in client.get("/", base_url=base).get_data(as_text=True)

@@ -276,6 +276,7 @@ def test_the_hourly_job_reaches_every_board_tenant_through_the_worker(engine, ru
     result = run_cli("worker", "--until-empty")
 
     assert result.returncode == 0, result.stderr
+    assert "Task was not found" not in result.stderr
     to = _email(engine, user_id)
     with Session(engine) as session:
         subjects = session.scalars(select(DevOutboxMessage.subject).where(DevOutboxMessage.recipient == to)).all()

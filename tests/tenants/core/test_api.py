@@ -126,3 +126,16 @@ def test_cli_users_and_tokens(run_cli, make_tenant, client):
     assert unknown.returncode == 1 and "No user" in unknown.stderr
     staff = run_cli("users", "add", "--email", "staf2@example.org", "--name", "Staf", "--staff")
     assert staff.returncode == 0 and "(staff)" in staff.stdout
+
+
+def test_openapi_documents_security_and_errors_of_every_tenant_operation(client):
+    spec = client.get("/api/openapi.json").json
+    operations = [(path, method, op) for path, item in spec["paths"].items() if path.startswith("/t/{slug}/api/")
+                  for method, op in item.items() if method in ("get", "post", "put", "patch", "delete")]
+    assert len(operations) >= 8
+    for path, method, op in operations:
+        assert op["security"] == [{"bearer": []}], (path, method)
+        assert {"400", "401", "404", "429", "503"} <= set(op["responses"]), (path, method)
+        if method != "get":
+            assert "409" in op["responses"], (path, method)
+    assert spec["paths"]["/api/v1/tenants"]["get"]["security"] == []
