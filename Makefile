@@ -6,22 +6,25 @@ STAMP  := $(VENV)/.installed
 MO     := platform/translations/nl/LC_MESSAGES/messages.mo
 PO     := platform/translations/nl/LC_MESSAGES/messages.po
 
-.PHONY: run test install system-deps messages bench clean-db fuzz
+.PHONY: run test install system-deps messages bench clean-db fuzz gate mutate
 
+# PORT=8080 make run (or BIND=127.0.0.1:8080) serves elsewhere.
 run: install
 	$(BIN)/wijknet db upgrade
 	$(BIN)/wijknet demo seed
-	$(BIN)/wijknet serve --demo-login --worker
+	$(BIN)/wijknet serve --demo-login --worker $(RUN_ARGS)
 
 # Uses DATABASE_URL when set, else the embedded PostgreSQL in var/pg.
 test: install system-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# The suite starts Debian's pgbouncer and drives Debian's Chromium. Installed when we may.
+# The suite starts Debian's pgbouncer, drives Debian's Chromium and runs a Node.js OpenID
+# provider. Installed when we may (root with apt-get), else named.
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	[ -x /usr/sbin/pgbouncer ] || missing="$$missing pgbouncer"; \
+	command -v node >/dev/null && command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
@@ -45,6 +48,14 @@ $(MO): $(PO) $(STAMP)
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header -o platform/translations/messages.pot . >/dev/null
 	$(BIN)/pybabel update --omit-header --no-fuzzy-matching --ignore-obsolete -i platform/translations/messages.pot -d platform/translations -l nl
+
+# The residents' gate in full: every page x role x width x language (make test samples it).
+gate: install system-deps
+	WIJKNET_GATE_FULL=1 $(BIN)/pytest -q tests/residents_gate $(PYTEST_ARGS)
+
+# Mutation testing of the guard code (hours; works on a copy in var/mutate, resumes).
+mutate: install
+	$(BIN)/python tests/mutation/run.py $(FILES)
 
 # At least 5,000 generated requests over the whole OpenAPI document (make test runs 300).
 fuzz: install

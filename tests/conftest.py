@@ -125,13 +125,22 @@ def make_tenant(engine, prefix):
     return make
 
 
+def clean_env(environ: dict, **extra) -> dict:
+    """The environment for a process a test starts: nothing of the developer's shell (a real
+    WIJKNET_MAIL_URL, another DATABASE_URL, BIND, PORT, a Sentry DSN) reaches it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WIJKNET_", "RATELIMIT_", "REDIS_URL", "SENTRY_"))
+           and k not in ("DATABASE_URL", "BIND", "PORT", "SECRET_KEY", "WEB_CONCURRENCY")}
+    env.update(environ, **extra)
+    return env
+
+
 @pytest.fixture
 def run_cli(environ):
     """Run the real `wijknet` console script; returns the CompletedProcess."""
     exe = os.path.join(os.path.dirname(sys.executable), "wijknet")
 
     def run(*args: str, extra_env: dict | None = None, input: str | None = None):
-        env = dict(os.environ, **environ, **(extra_env or {}))
+        env = clean_env(environ, **(extra_env or {}))
         return subprocess.run([exe, *args], env=env, capture_output=True, text=True, input=input, timeout=300)
 
     return run

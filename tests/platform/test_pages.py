@@ -56,8 +56,12 @@ def test_landing_page_paginates(client, make_tenant):
     for _ in range(25):
         make_tenant()
     first = client.get("/").get_data(as_text=True)
-    assert 'rel="next"' in first
-    assert client.get("/?page=abc").status_code == 200
+    assert 'rel="next"' in first and "Pagina 1 van" in first
+    second = client.get("/?page=2").get_data(as_text=True)
+    assert "Pagina 2 van" in second and 'rel="prev"' in second
+    assert client.get("/?page=abc").get_data(as_text=True).count('class="card"') == first.count('class="card"')
+    last = client.get("/?page=9999")
+    assert last.status_code == 302 and "page=" in last.headers["Location"]
     assert client.get("/?page=99999999999").status_code == 200
 
 

@@ -9,6 +9,8 @@ import time
 
 import httpx
 
+from tests.conftest import clean_env
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -44,7 +46,7 @@ def test_serve_with_demo_login(run_cli, environ):
     exe = os.path.join(os.path.dirname(sys.executable), "wijknet")
     proc = subprocess.Popen(
         [exe, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--demo-login", "--demo-login-port", str(provider_port), "--worker"],
-        env=dict(os.environ, **environ), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env=clean_env(environ), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -95,3 +97,15 @@ def test_serve_with_demo_login(run_cli, environ):
     assert f"{base}/t/tarwewijk/" in out and "/api/docs" in out
     assert f"{base}/dev/outbox" in out
     assert "anouk@tarwewijk.example" in out and "admin of All Inclusive Wijk Tarwewijk" in out
+
+
+def test_serve_says_so_when_the_port_is_taken(run_cli):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--bind", f"127.0.0.1:{port}")
+        by_env = run_cli("serve", extra_env={"PORT": str(port)})
+    assert result.returncode == 1 and "already in use" in result.stderr and "PORT=8080 make run" in result.stderr
+    assert "served on" not in result.stdout
+    assert by_env.returncode == 1 and f"127.0.0.1:{port} is already in use" in by_env.stderr

@@ -2,6 +2,7 @@
 responds, the author marks the match and the responder confirms it."""
 import pytest
 
+pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 
 

@@ -249,3 +249,12 @@ def test_an_approved_join_request_gets_a_welcome_email(engine, run_cli, smtp_ser
     _worker(run_cli, inbox.port)
     [content] = inbox.to(to)
     assert "Subject: Welkom bij Lab Welkom" in content and f"/t/{tenant.slug}/" in content
+
+
+def test_a_mail_server_in_the_shell_never_reaches_a_test(run_cli, monkeypatch):
+    """Issue 19: test subprocesses get a clean environment."""
+    monkeypatch.setenv("WIJKNET_MAIL_URL", "smtp://mail.example.org:25")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@192.0.2.1/elsewhere")
+    result = run_cli("worker", "--until-empty")
+    assert result.returncode == 0, result.stderr
+    assert "mail via the log and /dev/outbox" in result.stderr

@@ -67,10 +67,22 @@ def test_hostile_hosts_are_400_or_404_without_sql(hosted_app, engine, count_quer
     assert count_queries.statements == []
 
 
-def test_unknown_custom_domain_is_looked_up_once_and_cached(hosted_app, count_queries):
-    client = hosted_app.test_client()
-    client.get("/", base_url="http://not-a-tenant.example.org")
-    assert any("platform.domains" in s for s in count_queries.statements)
+def test_custom_domains_are_looked_up_once_and_cached(environ, engine, make_tenant, count_queries):
+    """Known and unknown hosts alike: the second request is answered from the cache."""
+    app = create_app(dict(environ, WIJKNET_BASE_DOMAIN="wijknet.test", WIJKNET_TENANT_CACHE_SECONDS="60"), engine=engine)
+    tenant = make_tenant(name="Buurt Cache")
+    with Session(engine) as session, session.begin():
+        add_domain(session, tenant.slug, f"cache-{tenant.slug}.example.nl", actor="test")
+    client = app.test_client()
+    for host in ("not-a-tenant.example.org", f"cache-{tenant.slug}.example.nl"):
+        count_queries.statements.clear()
+        first = client.get("/", base_url=f"http://{host}")
+        looked_up = [s for s in count_queries.statements if "platform.domains" in s]
+        count_queries.statements.clear()
+        second = client.get("/", base_url=f"http://{host}")
+        assert len(looked_up) == 1 and [s for s in count_queries.statements if "platform.domains" in s] == []
+        assert first.status_code == second.status_code and first.data == second.data
+    assert "Buurt Cache" in second.get_data(as_text=True)
 
 
 def test_suspended_tenant_is_read_only(client, make_tenant, engine):

@@ -274,3 +274,34 @@ def test_admin_changes_board_settings_and_nobody_else_can(client, engine, board_
     assert member.get(path).status_code == 404
     assert member.post(path, data={"csrf_token": csrf(member, f"/t/{a.slug}/board/"), "visibility": "members",
                                    "posts_per_day": "5", "categories": "x"}).status_code == 404
+
+
+def test_api_reads_changes_closes_suggests_and_reacts(client, engine, board_tenant, member_of, seed_fixture):
+    """Issue 19: each board endpoint succeeds, with what it says checked."""
+    tenant = board_tenant()
+    seed_fixture(tenant)
+    author_user, _ = member_of(tenant, name="Schrijver")
+    helper_user, _ = member_of(tenant, name="Helper")
+    author, helper = _token(engine, tenant, author_user), _token(engine, tenant, helper_user)
+    base = f"/t/{tenant.slug}/api/v1/board/posts"
+    made = client.post(base, headers=author, json={"kind": "need", "title": "Heg snoeien in de voortuin",
+                                                   "body": "Wie heeft een heggenschaar?", "categories": ["groen"]})
+    assert made.status_code == 201
+    post_id = made.json["id"]
+    one = client.get(f"{base}/{post_id}", headers=helper)
+    assert one.status_code == 200 and one.json["title"] == "Heg snoeien in de voortuin" and one.json["status"] == "open"
+    changed = client.put(f"{base}/{post_id}", headers=author, json={"kind": "need", "title": "Heg snoeien, voortuin",
+                                                                    "body": "Liefst zaterdag.", "categories": ["groen"]})
+    assert changed.status_code == 200 and changed.json["title"] == "Heg snoeien, voortuin"
+    assert client.put(f"{base}/{post_id}", headers=helper, json={"kind": "need", "title": "Van mij", "body": "x",
+                                                                 "categories": ["groen"]}).status_code == 403
+    suggestions = client.get(f"{base}/{post_id}/suggestions", headers=helper)
+    assert suggestions.status_code == 200 and suggestions.json
+    assert all(s["post"]["kind"] == "offer" for s in suggestions.json)
+    assert "Snoei en tuinonderhoud door gepensioneerde hovenier" in [s["post"]["title"] for s in suggestions.json]
+    reacted = client.post(f"{base}/{post_id}/reactions", headers=helper, json={"kind": "help", "message": "Ik kom zaterdag."})
+    assert reacted.status_code == 201 and reacted.json["post_id"] == post_id and reacted.json["kind"] == "help"
+    assert client.post(f"{base}/{post_id}/reactions", headers=helper, json={"kind": "help", "message": "Nog eens"}).status_code == 409
+    closed = client.post(f"{base}/{post_id}/close", headers=author)
+    assert closed.status_code == 200 and closed.json["status"] == "closed"
+    assert client.post(f"{base}/{post_id}/close", headers=author).status_code == 409

@@ -1,0 +1,159 @@
+"""`make mutate`: mutation testing of the guard code with cosmic-ray (docs/decisions/0004).
+
+Works on a copy (a git worktree of HEAD in var/mutate/src with its own virtualenv), never
+on the developer's files: cosmic-ray changes the source in place while it runs. For each
+guard file of guards.toml it makes a session (kept, so a second run resumes), runs the
+file's fast tests against every mutant (stopping at the first failing test), and prints
+the kill rate per file. Survivors listed in equivalent.toml (with a reason) are counted
+out; every other survivor is printed. Exit 1 when a file is below 95 %.
+
+    make mutate                      # every guard file
+    make mutate FILES=platform/i18n.py
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+WORK = REPO / "var" / "mutate"
+SRC, VENV, SESSIONS = WORK / "src", WORK / "venv", WORK / "sessions"
+TARGET = 0.95
+
+
+def sh(*args, **kw):
+    return subprocess.run([str(a) for a in args], check=True, **kw)
+
+
+def prepare_copy() -> None:
+    """var/mutate/src at HEAD (made or moved there), with a virtualenv that has it installed."""
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
+    if (SRC / ".git").exists():
+        current = subprocess.run(["git", "rev-parse", "HEAD"], cwd=SRC, capture_output=True, text=True).stdout.strip()
+        if current != head:
+            sh("git", "checkout", "--quiet", "--detach", head, cwd=SRC)
+            for session in SESSIONS.glob("*.sqlite"):
+                session.unlink()  # the code changed: start the sessions again
+    else:
+        WORK.mkdir(parents=True, exist_ok=True)
+        sh("git", "worktree", "add", "--detach", "--force", SRC, head, cwd=REPO)
+    stamp = VENV / f".installed-{head}"
+    if not stamp.exists():
+        if not (VENV / "bin" / "python").exists():
+            sh(sys.executable, "-m", "venv", VENV)
+        sh(VENV / "bin" / "python", "-m", "pip", "install", "--quiet", "-c", SRC / "constraints.txt", "-e", f"{SRC}[test,mutate]")
+        for old in VENV.glob(".installed-*"):
+            old.unlink()
+        stamp.touch()
+
+
+def session_for(file: str, tests: list[str], settings: dict) -> tuple[Path, Path]:
+    SESSIONS.mkdir(parents=True, exist_ok=True)
+    name = file.replace("/", "__").removesuffix(".py")
+    config, session = SESSIONS / f"{name}.toml", SESSIONS / f"{name}.sqlite"
+    pytest = f"{VENV / 'bin' / 'python'} -m pytest -x -q -p no:cacheprovider --no-header -W ignore::DeprecationWarning"
+    excludes = ", ".join(f'"{e}"' for e in settings["exclude-operators"])
+    config.write_text(
+        "[cosmic-ray]\n"
+        f'module-path = "{SRC / file}"\n'
+        f"timeout = {settings['timeout']}\n"
+        "excluded-modules = []\n"
+        f'test-command = "{pytest} {" ".join(tests)}"\n'
+        "[cosmic-ray.distributor]\nname = \"local\"\n"
+        f"[cosmic-ray.filters.operators-filter]\nexclude-operators = [{excludes}]\n"
+    )
+    return config, session
+
+
+def run_file(file: str, tests: list[str], settings: dict, env: dict) -> Path:
+    config, session = session_for(file, tests, settings)
+    bin_ = VENV / "bin"
+    if not session.exists():
+        sh(bin_ / "cosmic-ray", "init", config, session, cwd=SRC, env=env)
+        sh(bin_ / "cr-filter-operators", session, config, cwd=SRC, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        sh(bin_ / "cr-filter-pragma", session, cwd=SRC, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sh(bin_ / "cosmic-ray", "exec", config, session, cwd=SRC, env=env)
+    return session
+
+
+def results(session: Path) -> list[dict]:
+    db = sqlite3.connect(session)
+    rows = db.execute(
+        "SELECT m.operator_name, m.start_pos_row, m.module_path, r.test_outcome, r.worker_outcome"
+        " FROM mutation_specs m JOIN work_results r ON r.job_id = m.job_id"
+    ).fetchall()
+    return [dict(zip(("operator", "line", "path", "test", "worker"), row)) for row in rows]
+
+
+def equivalents() -> list[dict]:
+    path = HERE / "equivalent.toml"
+    return tomllib.loads(path.read_text()).get("equivalent", []) if path.exists() else []
+
+
+def report(file: str, rows: list[dict], known: list[dict]) -> tuple[float, list[str]]:
+    source = (SRC / file).read_text().splitlines()
+    counted = [r for r in rows if r["worker"] != "skipped"]
+    survivors, equivalent = [], 0
+    for row in counted:
+        if row["test"] != "survived":
+            continue
+        text = source[row["line"] - 1].strip() if row["line"] <= len(source) else ""
+        if any(e["file"] == file and e["operator"] == row["operator"] and e["line"] == text for e in known):
+            equivalent += 1
+        else:
+            survivors.append(f"  {file}:{row['line']} {row['operator']}: {text}")
+    real = len(counted) - equivalent
+    killed = real - len(survivors)
+    rate = killed / real if real else 1.0
+    print(f"{file:<38} {len(counted):>5} mutants  {killed:>5} killed  {equivalent:>3} equivalent  {len(survivors):>3} survived  {rate:6.1%}")
+    return rate, survivors
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("files", nargs="*", help="guard files (default: all of guards.toml)")
+    parser.add_argument("--report-only", action="store_true", help="print the kept sessions' results, run nothing")
+    args = parser.parse_args()
+    guards = tomllib.loads((HERE / "guards.toml").read_text())
+    settings, files = guards["cosmic-ray"], guards["files"]
+    chosen = args.files or list(files)
+    unknown = [f for f in chosen if f not in files]
+    if unknown:
+        print(f"not a guard file of guards.toml: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    if not args.report_only:
+        prepare_copy()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIJKNET_")}
+    env["WIJKNET_FUZZ_EXAMPLES"] = "0"
+    failing, all_survivors = [], []
+    for index, file in enumerate(chosen, 1):
+        if not args.report_only:
+            print(f"[{index}/{len(chosen)}] {file}: mutating against {' '.join(files[file]['tests'])}", flush=True)
+            run_file(file, files[file]["tests"], settings, env)
+    print(f"\n{'file':<38} {'':>5}")
+    known = equivalents()
+    for file in chosen:
+        session = session_for(file, files[file]["tests"], settings)[1]
+        if not session.exists():
+            print(f"{file:<38} not run yet")
+            failing.append(file)
+            continue
+        rate, survivors = report(file, results(session), known)
+        all_survivors += survivors
+        if rate < TARGET:
+            failing.append(file)
+    if all_survivors:
+        print("\nsurvivors (kill them with a test, or list them in tests/mutation/equivalent.toml with the reason):")
+        print("\n".join(all_survivors))
+    print(f"\n{len(chosen) - len(failing)} of {len(chosen)} guard files at or above {TARGET:.0%}")
+    return 1 if failing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
