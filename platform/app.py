@@ -1,11 +1,9 @@
 """The application factory: configuration, database, tenancy, pages and API."""
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from flask import Flask, send_from_directory
-from flask_smorest import Api
 from sqlalchemy.engine import Engine
 
 from . import api_docs, errors, health, i18n, inputs, paging, security
@@ -14,7 +12,8 @@ from .db import database_name, make_engine
 from .devdb import resolve_database_url
 from .tenancy.lookups import TenantDirectory
 from .tenancy.names import role_prefix
-from .tenancy.routing import HostRouting, close_sessions, finish_request, refuse_writes_to_suspended_tenants
+from .modules import all_modules
+from .tenancy.routing import HostRouting, bind_tenant, close_sessions, finish_request, refuse_writes_to_suspended_tenants
 
 
 @dataclass
@@ -58,7 +57,7 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
     security.init_app(app)
     _register_template_helpers(app)
     paging.init_app(app)
-    api = Api(app, spec_kwargs={"extra_plugins": [api_docs.ErrorsAndSecurityPlugin()]})
+    api = errors.Api(app, spec_kwargs={"extra_plugins": [api_docs.ErrorsAndSecurityPlugin()]})
     api_docs.init_spec(api)
     errors.register_error_handlers(app, api)
     _register_api_assets(app)
@@ -80,11 +79,17 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
     app.register_blueprint(network_views.bp)
     api.register_blueprint(network_api.blp)
     app.register_blueprint(tenant_core_views.bp)
-    from wijknet.tenants.board import api as board_api, views as board_views
-
-    app.register_blueprint(board_views.bp)
-    api.register_blueprint(board_api.blp)
     api.register_blueprint(tenant_core_api.blp)
+    from .admin import views as admin_views
+
+    app.register_blueprint(admin_views.bp)
+    # Every module's pages and API, each answering 404 where the module is switched off and
+    # checking each view's access policy (tenancy/routing.bind_tenant).
+    for module in all_modules().values():
+        for blueprint in module.page_blueprints():
+            app.register_blueprint(bind_tenant(blueprint, module=module.name))
+        for blueprint in module.api_blueprints():
+            api.register_blueprint(bind_tenant(blueprint, module=module.name))
 
     app.before_request(refuse_writes_to_suspended_tenants)
     app.before_request(security.check_csrf)
@@ -106,13 +111,16 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
-    from .labels import MODULE_LABELS, TENANT_TYPE_LABELS, role_label
+    from .labels import TENANT_TYPE_LABELS, module_label, role_label
+    from .navigation import tenant_modules, tenant_navigation
 
     app.jinja_env.globals.update(
         current_locale=lambda: str(get_locale() or "nl"),
         tenant_type_label=lambda code: TENANT_TYPE_LABELS.get(code, code),
-        module_label=lambda code: MODULE_LABELS.get(code, code),
+        module_label=module_label,
         role_label=role_label,
+        tenant_navigation=tenant_navigation,
+        tenant_modules=tenant_modules,
     )
 
 

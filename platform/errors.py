@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import logging
+import re
 
+import marshmallow as ma
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import InterfaceError, OperationalError
+from flask_smorest import Api as SmorestApi
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -14,7 +17,8 @@ RETRY_AFTER_SECONDS = 5
 
 
 class DomainError(Exception):
-    """A rule of the domain said no. Carries a code, a message and an HTTP status.
+    """A rule of the domain said no. Carries a stable code (`board.post_closed`: one per kind
+    of refusal, what API clients test on), an HTTP status and a message.
 
     Messages are plain text: translated (lazy) strings are turned into `str` here, so a
     template escapes them like any other text (flask-babel's lazy strings would otherwise
@@ -35,6 +39,59 @@ class DomainError(Exception):
     def on_field(cls, field: str, message: str, **kw) -> "DomainError":
         """The error of one form field: its message is both the summary and the field's."""
         return cls(message, errors={field: [message]}, **kw)
+
+
+class ErrorSchema(ma.Schema):
+    """Every error answer of the API (documented in the OpenAPI document)."""
+
+    code = ma.fields.String(metadata={"description": "Stable code of the error, e.g. board.post_closed or not_found"})
+    status = ma.fields.Integer(metadata={"description": "HTTP status"})
+    message = ma.fields.String(metadata={"description": "What went wrong, in the language asked for (Accept-Language)"})
+    errors = ma.fields.Dict(metadata={"description": "Messages per field, for input that was refused"})
+
+
+def http_error_code(exc: HTTPException) -> str:
+    """`not_found`, `unprocessable_entity`, `too_many_requests`: the error's name as a code."""
+    return re.sub(r"[^a-z]+", "_", (exc.name or "error").lower()).strip("_")
+
+
+def error_body(code: str, status: int, message: str, errors: dict | None = None) -> dict:
+    return {"code": code, "status": status, "message": message, "errors": errors or {}}
+
+
+class Api(SmorestApi):
+    """flask-smorest's Api with our error answer: {code (stable, text), status, message, errors}."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException):
+        data = getattr(error, "data", None) or {}
+        errors = data.get("errors") or data.get("messages") or {}
+        code = "validation" if error.code == 422 else http_error_code(error)
+        message = data.get("message") or (error.description if error.code != 500 else "Something went wrong on our side.")
+        return error_body(code, error.code, str(message), errors), error.code, data.get("headers", {})
+
+
+def field_messages(messages) -> dict[str, list[str]]:
+    """marshmallow's messages (which may nest per list item) as one list of texts per field."""
+    flat: dict[str, list[str]] = {}
+
+    def walk(field, value):
+        if isinstance(value, dict):
+            for inner in value.values():
+                walk(field, inner)
+        elif isinstance(value, (list, tuple)):
+            for inner in value:
+                walk(field, inner)
+        else:
+            flat.setdefault(field, []).append(str(value))
+
+    if isinstance(messages, dict):
+        for field, value in messages.items():
+            walk(field if field != "_schema" else "form", value)
+    else:
+        walk("form", messages)
+    return flat
 
 
 def wants_json() -> bool:
@@ -71,8 +128,8 @@ def _page(status: int, detail: str | None = None, *, show_detail: bool = False):
 def unavailable_response():
     """503 with a retry hint, as JSON for the API and as a page otherwise."""
     if wants_json():
-        response = jsonify({"code": 503, "status": "Service Unavailable", "errors": {},
-                            "message": "The database is unavailable right now; nothing was changed. Try again shortly."})
+        response = jsonify(error_body("service_unavailable", 503,
+                                      _("We cannot reach our database right now. Nothing was changed; please try again in a moment.")))
         response.status_code = 503
     else:
         try:
@@ -96,7 +153,7 @@ def register_error_handlers(app: Flask, api) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
         if wants_json():
-            return jsonify({"code": exc.status, "status": exc.code, "message": exc.message, "errors": exc.errors}), exc.status
+            return jsonify(error_body(exc.code, exc.status, exc.message, exc.errors)), exc.status
         # The rule's own message says what to do; a 404 stays the same as any other 404.
         return _page(exc.status, exc.message, show_detail=exc.status != 404)
 

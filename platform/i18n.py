@@ -15,10 +15,14 @@ bp = Blueprint("i18n", __name__)
 
 
 def select_locale() -> str:
+    """The language chosen on the site (cookie), else the browser's (Accept-Language: the
+    API's messages follow it too), else Dutch."""
     if not has_request_context():
         return "nl"  # the CLI and jobs: Dutch unless they force another locale
     chosen = request.cookies.get(COOKIE)
-    return chosen if chosen in LANGUAGES else "nl"
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES) or "nl"
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

@@ -84,9 +84,19 @@ class WorkerConnector(PsycopgConnector):
 
 _IN_TRANSACTION = InTransactionConnector()
 
-app = procrastinate.App(connector=_IN_TRANSACTION,
-                        import_paths=["wijknet.platform.mail.tasks", "wijknet.platform.tenancy.membership_sync",
-                                      "wijknet.tenants.board.tasks"])
+class ModuleTasksApp(procrastinate.App):
+    """procrastinate's App, finding the tasks of every module through the module registry."""
+
+    def perform_import_paths(self):
+        from .modules import all_modules
+
+        self.import_paths = list(dict.fromkeys(
+            [*PLATFORM_TASKS, *(path for module in all_modules().values() for path in module.tasks)]))
+        return super().perform_import_paths()
+
+
+PLATFORM_TASKS = ("wijknet.platform.mail.tasks", "wijknet.platform.tenancy.follow_up")
+app = ModuleTasksApp(connector=_IN_TRANSACTION, import_paths=list(PLATFORM_TASKS))
 
 
 def defer_in(session: Session, task: procrastinate.tasks.Task, *, queue: str | None = None, lock: str | None = None,

@@ -8,18 +8,19 @@ TENANT_TYPE_LABELS = {
     "other": _l("Living lab"),
 }
 
-MODULE_LABELS = {
-    "board": _l("Businessbakkerij: needs and offers"),
-    "assets": _l("Shared houses, cars and tools"),
-    "contracts": _l("Wijkbedrijf contracts"),
-    "ledger": _l("Neighbourhood ledger (wijkboekhouding)"),
-}
-
 ROLE_LABELS = {
     "member": _l("member"),
     "moderator": _l("moderator"),
     "admin": _l("administrator"),
 }
+
+
+def module_label(code: str) -> str:
+    """A module's label from its own record (the registry), the code if it is unknown."""
+    from .modules import all_modules
+
+    module = all_modules().get(code)
+    return str(module.label) if module else code
 
 
 def role_label(code: str) -> str:

@@ -7,7 +7,7 @@ revision --autogenerate` against one tenant: `-x schema=t_000001`.
 from alembic import context
 from sqlalchemy import create_engine, text
 
-from wijknet.tenants import tenant_metadata
+from wijknet.platform.modules import tenant_metadata
 
 config = context.config
 schema = context.get_x_argument(as_dictionary=True).get("schema")

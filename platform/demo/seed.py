@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,9 @@ LABS = [
         plan="netwerk", modules=("board", "assets", "contracts", "ledger"),
     ),
 ]
+
+# Module settings of the demo labs (applied once the labs exist).
+DEMO_SETTINGS = {"tarwewijk": {"board": {"visibility": "public"}}}
 
 # (email, name, {slug: role}, staff)
 PEOPLE = [
@@ -61,52 +64,26 @@ def seed_demo(engine: Engine, *, role_prefix: str, migrations_dir: str) -> Itera
             for slug, role in roles.items():
                 add_member(session, tenants[slug], user, role)
     yield f"people: {len(PEOPLE)} ({sum(len(p[2]) for p in PEOPLE)} memberships)"
-    yield from seed_board(engine)
+    yield from seed_modules(engine)
 
 
-def seed_board(engine: Engine) -> Iterator[str]:
-    """The Dutch board fixture in every lab with the board on, once; in Tarwewijk a first
-    conversation too (post 1 gets a reaction), so the demo shows a thread."""
-    from datetime import date, datetime, timedelta, timezone
-
-    from wijknet.tenants import MODULES
-    from wijknet.tenants.board.fixtures import load_fixture
-    from wijknet.tenants.board.models import Post
-    from wijknet.tenants.board.operations import create_post, react
-    from wijknet.tenants.core.models import Member
-
+def seed_modules(engine: Engine) -> Iterator[str]:
+    """Each module's own demo data (its `demo_seed`) in every lab that has it switched on;
+    the demo's module settings first (Tarwewijk shows an open board: readable by anyone)."""
+    from ..modules import all_modules, load
     from ..tenancy.lookups import TenantDirectory
-    from ..tenancy.uow import tenant_unit_of_work
-
     from ..tenancy.models import ModuleSetting
 
-    with Session(engine) as session, session.begin():  # Tarwewijk shows an open board: readable by anyone
-        tarwewijk = session.scalars(select(Tenant).where(Tenant.slug == "tarwewijk")).one_or_none()
-        row = session.get(ModuleSetting, (tarwewijk.id, "board")) if tarwewijk else None
-        if row is not None:
-            row.settings = dict(row.settings or {}, visibility="public")
+    with Session(engine) as session, session.begin():
+        for slug, settings in DEMO_SETTINGS.items():
+            tenant = session.scalars(select(Tenant).where(Tenant.slug == slug)).one_or_none()
+            for name, values in settings.items():
+                row = session.get(ModuleSetting, (tenant.id, name)) if tenant else None
+                if row is not None:
+                    row.settings = dict(row.settings or {}, **values)
     directory = TenantDirectory(engine, ttl=0)
-    settings = dict(MODULES["board"].default_settings(), posts_per_day=1000)
     for spec in LABS:
         tenant = directory.by_slug(spec.slug)
-        if tenant is None or "board" not in tenant.modules:
-            continue
-        with tenant_unit_of_work(engine, tenant) as session:
-            if session.scalar(select(Post.id).limit(1)) is not None:
-                yield f"board {spec.slug}: already there"
-                continue
-            members = list(session.scalars(select(Member).order_by(Member.id)))
-            now = datetime.now(timezone.utc)
-            fixture = load_fixture()
-            for i, item in enumerate(fixture):
-                post = create_post(session, members[i % len(members)], settings, kind=item["kind"], title=item["title"],
-                            body=item["body"], categories=item["categories"], organisation=item.get("organisation"),
-                            area=item.get("area"), valid_until=date.today() + timedelta(days=60))
-                # Placed over the past four weeks, as on a board in use (and not counted
-                # against today's posting limit of the demo people).
-                post.created_at = post.updated_at = post.published_at = now - timedelta(days=1 + i % 28, hours=i % 24)
-            first = session.get(Post, session.scalar(select(func.min(Post.id))))
-            responder = next((m for m in members if m.id != first.author_id), None)
-            if responder is not None:
-                react(session, first, responder, kind="help", message="Ik kan zaterdag langskomen met mijn heggenschaar.")
-            yield f"board {spec.slug}: {len(fixture)} posts"
+        for module in all_modules().values():
+            if tenant is not None and module.demo_seed and module.name in tenant.modules:
+                yield from load(module.demo_seed)(engine, tenant)

@@ -5,9 +5,7 @@ the same 404 as for a page that does not exist; the API answers 401 and 404.
 """
 from __future__ import annotations
 
-from functools import wraps
-
-from flask import abort, g, redirect, request, url_for
+from flask import g
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,24 +34,3 @@ def current_membership() -> Membership | None:
 def has_role(role: str) -> bool:
     membership = current_membership()
     return membership is not None and ROLE_RANK[membership.role] >= ROLE_RANK[role]
-
-
-def require_member(role: str = "member"):
-    """Decorator for tenant views: the signed-in person must hold at least `role` here."""
-    if role not in ROLE_RANK:
-        raise ValueError(role)
-
-    def decorate(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if g.get("user") is None:
-                if "/api/" in request.path:
-                    abort(401)
-                return redirect(url_for("identity.login_page", next=request.full_path.rstrip("?")))
-            if not has_role(role):
-                abort(404)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorate

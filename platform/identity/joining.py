@@ -34,7 +34,7 @@ class JoinError(DomainError):
 def require_admin(session: Session, tenant: Tenant, user: User) -> None:
     membership = membership_of(session, tenant.id, user.id)
     if membership is None or membership.role != "admin":
-        raise JoinError(_l("Only an administrator of this living lab can do that."), status=404)
+        raise JoinError(_l("Only an administrator of this living lab can do that."), status=404, code="join.admin_only")
 
 
 def create_invitation(session: Session, tenant: Tenant, inviter: User, *, email: str, role: str = "member",
@@ -48,9 +48,9 @@ def make_invitation(session: Session, tenant: Tenant, *, email: str, role: str, 
     """An invitation and its link's token (shown once); for admins (above) and operators."""
     email = clean_email(email)
     if email is None:
-        raise JoinError.on_field("email", _l("Enter an email address, like naam@voorbeeld.nl."))
+        raise JoinError.on_field("email", _l("Enter an email address, like naam@voorbeeld.nl."), code="join.email_invalid")
     if role not in ROLE_RANK:
-        raise JoinError.on_field("role", _l("Choose a role: member, moderator or administrator."))
+        raise JoinError.on_field("role", _l("Choose a role: member, moderator or administrator."), code="join.role_invalid")
     plaintext = secrets.token_urlsafe(24)
     invitation = Invitation(
         tenant_id=tenant.id, email=email, role=role, token_hash=token_hash(plaintext), invited_by=invited_by,
@@ -80,7 +80,7 @@ def invite_first_admin(session: Session, tenant: Tenant, email: str, *, public_u
     show the operator. None when an earlier (interrupted) run already invited them."""
     clean = clean_email(email)
     if clean is None:
-        raise JoinError(f"{email!r} is not an email address.")
+        raise JoinError(f"{email!r} is not an email address.", code="join.email_invalid")
     open_one = session.scalar(select(Invitation.id).where(
         Invitation.tenant_id == tenant.id, Invitation.role == "admin", Invitation.accepted_at.is_(None),
         Invitation.expires_at > datetime.now(timezone.utc), func.lower(Invitation.email) == clean.lower()))
@@ -99,18 +99,18 @@ def find_invitation(session: Session, tenant: Tenant, plaintext: str, *, for_upd
     query = select(Invitation).where(Invitation.tenant_id == tenant.id, Invitation.token_hash == token_hash(plaintext or ""))
     invitation = session.scalars(locked(query) if for_update else query).one_or_none()
     if invitation is None:
-        raise JoinError(_l("This invitation does not exist."), status=404)
+        raise JoinError(_l("This invitation does not exist."), status=404, code="join.invitation_not_found")
     if invitation.accepted_at is not None:
-        raise JoinError(_l("This invitation has already been used."), status=410)
+        raise JoinError(_l("This invitation has already been used."), status=410, code="join.invitation_used")
     if invitation.expires_at <= datetime.now(timezone.utc):
-        raise JoinError(_l("This invitation has expired. Ask for a new one."), status=410)
+        raise JoinError(_l("This invitation has expired. Ask for a new one."), status=410, code="join.invitation_expired")
     return invitation
 
 
 def accept_invitation(session: Session, tenant: Tenant, plaintext: str, user: User) -> Membership:
     invitation = find_invitation(session, tenant, plaintext, for_update=True)  # locked and re-read: used once
     if user.tenant_id is not None and user.tenant_id != tenant.id:
-        raise JoinError(_l("You signed in through another living lab's own sign-in service. Sign in with a general account to join."), status=403)
+        raise JoinError(_l("You signed in through another living lab's own sign-in service. Sign in with a general account to join."), status=403, code="join.other_lab_account")
     invitation.accepted_at = datetime.now(timezone.utc)
     invitation.accepted_by = user.id
     current = membership_of(session, tenant.id, user.id)
@@ -122,13 +122,13 @@ def change_join_policy(session: Session, tenant: Tenant, admin: User, policy: st
     """A tenant admin sets who may join: invite only, open, or open with approval."""
     require_admin(session, tenant, admin)
     if policy not in JOIN_POLICIES:
-        raise JoinError.on_field("policy", _l("Choose who may join."))
+        raise JoinError.on_field("policy", _l("Choose who may join."), code="join.policy_invalid")
     set_join_policy(session, tenant, policy, actor=f"user:{admin.id}")
 
 
 def set_join_policy(session: Session, tenant: Tenant, policy: str, *, actor: str) -> None:
     if policy not in JOIN_POLICIES:
-        raise JoinError(f"Join policy must be one of: {', '.join(JOIN_POLICIES)}.")
+        raise JoinError(f"Join policy must be one of: {', '.join(JOIN_POLICIES)}.", code="join.policy_invalid")
     if tenant.join_policy != policy:
         session.add(StaffAuditEntry(actor=actor, action="tenant.join_policy", tenant_id=tenant.id, tenant_slug=tenant.slug,
                                     detail={"from": tenant.join_policy, "to": policy}))
@@ -142,7 +142,7 @@ def join(session: Session, tenant: Tenant, user: User) -> Membership | JoinReque
     if existing is not None:
         return existing
     if user.tenant_id is not None and user.tenant_id != tenant.id:
-        raise JoinError(_l("You signed in through another living lab's own sign-in service. Sign in with a general account to join."), status=403)
+        raise JoinError(_l("You signed in through another living lab's own sign-in service. Sign in with a general account to join."), status=403, code="join.other_lab_account")
     if tenant.join_policy == "open":
         return add_member(session, tenant, user, "member")
     if tenant.join_policy == "approval":
@@ -152,9 +152,9 @@ def join(session: Session, tenant: Tenant, user: User) -> Membership | JoinReque
         request = session.scalars(locked(select(JoinRequest).where(
             JoinRequest.tenant_id == tenant.id, JoinRequest.user_id == user.id))).one()
         if request.decision == "declined":
-            raise JoinError(_l("Your request to join was declined. Ask an administrator."), status=403)
+            raise JoinError(_l("Your request to join was declined. Ask an administrator."), status=403, code="join.request_declined")
         return request
-    raise JoinError(_l("This living lab is by invitation only."), status=403)
+    raise JoinError(_l("This living lab is by invitation only."), status=403, code="join.invitation_only")
 
 
 def decide_join_request(session: Session, tenant: Tenant, admin: User, request_id: int, *, approve: bool,
@@ -165,7 +165,7 @@ def decide_join_request(session: Session, tenant: Tenant, admin: User, request_i
         locked(select(JoinRequest).where(JoinRequest.id == request_id, JoinRequest.tenant_id == tenant.id))
     ).one_or_none()
     if request is None or request.decision is not None:
-        raise JoinError(_l("No open request with that number."), status=404)
+        raise JoinError(_l("No open request with that number."), status=404, code="join.request_not_found")
     request.decision = "approved" if approve else "declined"
     request.decided_by, request.decided_at = admin.id, datetime.now(timezone.utc)
     session.flush()

@@ -74,7 +74,7 @@ def user_for_identity(session: Session, *, issuer: str, subject: str, claims: di
         if user is not None:
             has_login = session.scalar(select(func.count()).select_from(Identity).where(Identity.user_id == user.id))
             if has_login or not link_verified_email or claims.get("email_verified") is not True:
-                raise LoginRefused(_l("An account with this email address already exists. Sign in the way you did before."))
+                raise LoginRefused(_l("An account with this email address already exists. Sign in the way you did before."), code="login.account_exists")
     if user is None:
         if tenant_id is not None and email and session.scalar(select(User.id).where(
                 User.tenant_id == tenant_id, func.lower(User.email) == email.lower())):
@@ -91,7 +91,7 @@ def user_for_identity(session: Session, *, issuer: str, subject: str, claims: di
 def create_claim(session: Session, user: User, *, actor: str, days: int = CLAIM_DAYS) -> str:
     """A claim link's token for an account made in advance; only its hash is kept."""
     if user.tenant_id is not None:
-        raise LoginRefused(_l("This account belongs to a living lab's own sign-in service."), status=409)
+        raise LoginRefused(_l("This account belongs to a living lab's own sign-in service."), status=409, code="login.lab_account")
     plaintext = secrets.token_urlsafe(24)
     session.add(AccountClaim(user_id=user.id, token_hash=token_hash(plaintext), created_by=actor,
                              expires_at=datetime.now(timezone.utc) + timedelta(days=days)))
@@ -103,11 +103,11 @@ def find_claim(session: Session, plaintext: str, *, for_update: bool = False) ->
     query = select(AccountClaim).where(AccountClaim.token_hash == token_hash(plaintext or ""))
     claim = session.scalars(locked(query) if for_update else query).one_or_none()
     if claim is None:
-        raise LoginRefused(_l("This link does not exist."), status=404)
+        raise LoginRefused(_l("This link does not exist."), status=404, code="login.claim_not_found")
     if claim.claimed_at is not None:
-        raise LoginRefused(_l("This link has already been used."), status=410)
+        raise LoginRefused(_l("This link has already been used."), status=410, code="login.claim_used")
     if claim.expires_at <= datetime.now(timezone.utc):
-        raise LoginRefused(_l("This link has expired. Ask for a new one."), status=410)
+        raise LoginRefused(_l("This link has expired. Ask for a new one."), status=410, code="login.claim_expired")
     return claim
 
 
@@ -116,7 +116,7 @@ def take_claim(session: Session, plaintext: str) -> User:
     claim = find_claim(session, plaintext, for_update=True)
     user = session.get(User, claim.user_id)
     if session.scalar(select(func.count()).select_from(Identity).where(Identity.user_id == user.id)):
-        raise LoginRefused(_l("This account has already been taken. Sign in the way you did before."), status=409)
+        raise LoginRefused(_l("This account has already been taken. Sign in the way you did before."), status=409, code="login.account_taken")
     claim.claimed_at = datetime.now(timezone.utc)
     session.flush()
     return user

@@ -30,7 +30,7 @@ def decrypt(key: str, ciphertext: str) -> str:
     try:
         return Fernet(key.encode()).decrypt(ciphertext.encode()).decode()
     except InvalidToken:
-        raise ProviderError(_l("This sign-in option cannot be used: its secret cannot be read."), status=503) from None
+        raise ProviderError(_l("This sign-in option cannot be used: its secret cannot be read."), status=503, code="login_provider.secret_unreadable") from None
 
 
 def add_tenant_provider(session: Session, tenant: Tenant, admin: User, *, label: str, issuer: str, client_id: str,
@@ -48,7 +48,7 @@ def add_tenant_provider(session: Session, tenant: Tenant, admin: User, *, label:
     if not 1 <= len(client_secret or "") <= 500:
         errors["client_secret"] = [_l("Fill in the client secret.")]
     if errors:
-        raise ProviderError(_l("Please correct the marked fields."), errors=errors)
+        raise ProviderError(_l("Please correct the marked fields."), errors=errors, code="login_provider.invalid")
     provider = TenantLoginProvider(tenant_id=tenant.id, label=label, issuer=issuer, client_id=client_id,
                                    client_secret_encrypted=encrypt(key, client_secret), created_by=admin.id)
     session.add(provider)
@@ -61,7 +61,7 @@ def remove_tenant_provider(session: Session, tenant: Tenant, admin: User, provid
     provider = session.scalars(select(TenantLoginProvider).where(
         TenantLoginProvider.id == provider_id, TenantLoginProvider.tenant_id == tenant.id)).one_or_none()
     if provider is None:
-        raise ProviderError(_l("No such sign-in option."), status=404)
+        raise ProviderError(_l("No such sign-in option."), status=404, code="login_provider.not_found")
     session.delete(provider)
     session.flush()
 

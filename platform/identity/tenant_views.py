@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from wijknet.tenants.core.access import PUBLIC, access, role
+
 from ..tenancy.models import Tenant
 from ..tenancy.routing import bind_tenant, current_tenant, platform_db
-from .access import current_membership, require_member
+from .access import current_membership
 from .joining import JoinError, accept_invitation, change_join_policy, decide_join_request, find_invitation, invite_by_email, join
 from .models import Invitation, JoinRequest, User
 from .tenant_providers import ProviderError, add_tenant_provider, providers_of, remove_tenant_provider
@@ -24,6 +26,7 @@ def _login_url():
 
 
 @bp.route("/join", methods=["GET", "POST"])
+@access(PUBLIC)
 def join_page():
     tenant = _tenant_row()
     outcome, error = None, None
@@ -41,6 +44,7 @@ def join_page():
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
+@access(PUBLIC)
 def invitation_page(token: str):
     tenant = _tenant_row()
     try:
@@ -56,7 +60,7 @@ def invitation_page(token: str):
 
 
 @bp.route("/admin/invitations", methods=["GET", "POST"])
-@require_member("admin")
+@access(role("admin"))
 def admin_invitations():
     tenant = _tenant_row()
     session = platform_db()
@@ -85,7 +89,7 @@ def admin_invitations():
 
 
 @bp.post("/admin/join-requests/<int:request_id>")
-@require_member("admin")
+@access(role("admin"))
 def admin_decide(request_id: int):
     approve = request.form.get("decision") == "approve"
     decide_join_request(platform_db(), _tenant_row(), g.user, request_id, approve=approve,
@@ -94,14 +98,14 @@ def admin_decide(request_id: int):
 
 
 @bp.post("/admin/join-policy")
-@require_member("admin")
+@access(role("admin"))
 def admin_join_policy():
     change_join_policy(platform_db(), _tenant_row(), g.user, request.form.get("policy", ""))  # JoinError: 400 page
     return redirect(url_for("joining.admin_invitations"))
 
 
 @bp.route("/admin/login-providers", methods=["GET", "POST"])
-@require_member("admin")
+@access(role("admin"))
 def admin_login_providers():
     settings = current_app.extensions["wijknet"].settings
     tenant = _tenant_row()
@@ -119,7 +123,7 @@ def admin_login_providers():
 
 
 @bp.post("/admin/login-providers/<int:provider_id>/remove")
-@require_member("admin")
+@access(role("admin"))
 def admin_remove_login_provider(provider_id: int):
     remove_tenant_provider(platform_db(), _tenant_row(), g.user, provider_id)
     return redirect(url_for("joining.admin_login_providers"))

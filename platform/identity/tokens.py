@@ -30,9 +30,9 @@ def create_token(session: Session, *, tenant_id: int, user: User, name: str) -> 
 
     name = (name or "").strip()
     if not 1 <= len(name) <= 80:
-        raise TokenError("A token name is 1 to 80 characters.")
+        raise TokenError("A token name is 1 to 80 characters.", code="token.name_invalid")
     if membership_of(session, tenant_id, user.id) is None:
-        raise TokenError("Only a member of the living lab can have a token for it.")
+        raise TokenError("Only a member of the living lab can have a token for it.", code="token.not_a_member")
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, tenant_id=tenant_id, name=name, token_hash=token_hash(plaintext), prefix=plaintext[:12])
     session.add(token)
@@ -43,7 +43,7 @@ def create_token(session: Session, *, tenant_id: int, user: User, name: str) -> 
 def revoke_token(session: Session, *, tenant_id: int, token_id: int) -> ApiToken:
     token = session.scalars(select(ApiToken).where(ApiToken.id == token_id, ApiToken.tenant_id == tenant_id)).one_or_none()
     if token is None:
-        raise TokenError("No such token in this living lab.", status=404)
+        raise TokenError("No such token in this living lab.", status=404, code="token.not_found")
     if token.revoked_at is None:
         token.revoked_at = datetime.now(timezone.utc)
         session.flush()

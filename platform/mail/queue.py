@@ -20,7 +20,7 @@ def queue_email(session: Session, *, to: str, subject: str, body: str) -> int:
 
     to, subject = (to or "").strip(), " ".join((subject or "").split())
     if "@" not in to or len(to) > 254 or any(c in to for c in " \r\n,;"):
-        raise MailError(f"Not an email address: {to!r}.")
+        raise MailError(f"Not an email address: {to!r}.", code="mail.address_invalid")
     if not subject or len(subject) > 200 or not body or len(body) > MAX_BODY:
-        raise MailError("An email needs a subject (at most 200 characters) and a body.")
+        raise MailError("An email needs a subject (at most 200 characters) and a body.", code="mail.message_invalid")
     return defer_in(session, send_email, queue=MAIL_QUEUE, to=to, subject=subject, body=body)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from ..db import locked
 from ..errors import DomainError
 from ..identity.models import MEMBER_ROLES, Membership, User
-from .membership_sync import sync_after_commit
+from .follow_up import sync_after_commit
 from .models import Domain, StaffAuditEntry, Tenant
 from .names import normalise_host
 
@@ -23,16 +23,16 @@ class TenantActionError(DomainError):
 def get_tenant(session: Session, slug: str) -> Tenant:
     tenant = session.scalars(select(Tenant).where(Tenant.slug == slug)).one_or_none()
     if tenant is None:
-        raise TenantActionError(f"No living lab with slug {slug!r}.")
+        raise TenantActionError(f"No living lab with slug {slug!r}.", code="tenant.not_found")
     return tenant
 
 
 def set_tenant_status(session: Session, slug: str, status: str, *, actor: str, reason: str = "") -> Tenant:
     if status not in {"active", "suspended"}:
-        raise TenantActionError(f"Unknown status {status!r}.")
+        raise TenantActionError(f"Unknown status {status!r}.", code="tenant.status_unknown")
     tenant = get_tenant(session, slug)
     if tenant.status == "provisioning":
-        raise TenantActionError(f"{slug!r} is still being provisioned; run `wijknet tenants create` again to finish it.")
+        raise TenantActionError(f"{slug!r} is still being provisioned; run `wijknet tenants create` again to finish it.", code="tenant.provisioning")
     if tenant.status != status:
         old = tenant.status
         tenant.status = status
@@ -47,10 +47,10 @@ def set_tenant_status(session: Session, slug: str, status: str, *, actor: str, r
 def add_domain(session: Session, slug: str, host: str, *, actor: str) -> Domain:
     clean = normalise_host(host)
     if clean is None or ":" in clean:
-        raise TenantActionError(f"{host!r} is not a host name.")
+        raise TenantActionError(f"{host!r} is not a host name.", code="tenant.host_invalid")
     tenant = get_tenant(session, slug)
     if session.scalar(select(Domain).where(Domain.host == clean)):
-        raise TenantActionError(f"{clean} is already in use.")
+        raise TenantActionError(f"{clean} is already in use.", code="tenant.host_taken")
     domain = Domain(host=clean, tenant_id=tenant.id)
     session.add(domain)
     session.add(StaffAuditEntry(actor=actor, action="tenant.domain_added", tenant_id=tenant.id, tenant_slug=slug, detail={"host": clean}))
@@ -64,7 +64,7 @@ def ensure_user(session: Session, email: str, name: str | None = None, *, staff:
 
     clean = clean_email(email)
     if clean is None:
-        raise TenantActionError(f"{email!r} is not an email address.")
+        raise TenantActionError(f"{email!r} is not an email address.", code="tenant.email_invalid")
     user = network_user_by_email(session, clean)
     if user is None:
         user = User(email=clean, name=(name or clean.split("@")[0]).strip()[:120], is_staff=staff)
@@ -77,11 +77,11 @@ def ensure_user(session: Session, email: str, name: str | None = None, *, staff:
 
 def add_member(platform: Session, tenant: Tenant, user: User, role: str, *, organisation: str | None = None) -> Membership:
     """Give `user` a role in `tenant`. The lab's own `members` row follows once the
-    platform commits (membership_sync.py); the caller commits."""
+    platform commits (tenancy/follow_up.py); the caller commits."""
     if role not in MEMBER_ROLES:
-        raise TenantActionError(f"Role must be one of: {', '.join(MEMBER_ROLES)}.")
+        raise TenantActionError(f"Role must be one of: {', '.join(MEMBER_ROLES)}.", code="tenant.role_invalid")
     if user.tenant_id is not None and user.tenant_id != tenant.id:
-        raise TenantActionError("This person signed in through another living lab's own sign-in service and can only be a member there.")
+        raise TenantActionError("This person signed in through another living lab's own sign-in service and can only be a member there.", code="tenant.other_lab_account")
     # One statement that cannot collide with itself: a double-submitted join or two
     # invitations accepted at once end in one membership.
     membership_id = platform.execute(

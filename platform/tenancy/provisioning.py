@@ -14,9 +14,8 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-from wijknet.tenants import MODULES, tenant_metadata
-
 from ..db import locked
+from ..modules import all_modules, tenant_metadata
 from ..errors import DomainError
 from .lookups import tenant_ref
 from .migrate import stamp_tenant, tenant_head
@@ -51,9 +50,10 @@ class TenantSpec:
             found.append(f"Type must be one of: {', '.join(TENANT_TYPES)}.")
         if self.plan not in PLANS:
             found.append(f"Plan must be one of: {', '.join(PLANS)}.")
-        unknown = sorted(set(self.modules) - set(MODULES))
+        known = all_modules()
+        unknown = sorted(set(self.modules) - set(known))
         if unknown:
-            found.append(f"Unknown module(s): {', '.join(unknown)}; known: {', '.join(MODULES)}.")
+            found.append(f"Unknown module(s): {', '.join(unknown)}; known: {', '.join(known)}.")
         if len(self.region) > 120 or len(self.tagline) > 300:
             found.append("Region is at most 120 and tagline at most 300 characters.")
         return found
@@ -69,7 +69,7 @@ def provision_tenant(engine: Engine, spec: TenantSpec, *, role_prefix: str, migr
                      first_admin: FirstAdminStep | None = None) -> Tenant:
     """Create the tenant described by `spec`, or finish one whose creation was interrupted."""
     if problems := spec.problems():
-        raise ProvisioningError(" ".join(problems))
+        raise ProvisioningError(" ".join(problems), code="provisioning.invalid")
     tenant_id = _register(engine, spec, role_prefix, actor)
     with engine.connect() as conn:
         tenant = _load(conn, tenant_id)
@@ -100,7 +100,7 @@ def _register(engine: Engine, spec: TenantSpec, prefix: str, actor: str) -> int:
         existing = session.scalars(locked(select(Tenant).where(Tenant.slug == spec.slug))).one_or_none()
         if existing is not None:
             if existing.status != "provisioning":
-                raise ProvisioningError(f"A living lab with slug {spec.slug!r} already exists.")
+                raise ProvisioningError(f"A living lab with slug {spec.slug!r} already exists.", code="provisioning.slug_taken")
             return existing.id  # resume an interrupted run
         tenant = Tenant(
             slug=spec.slug, name=spec.name.strip(), type=spec.type, region=spec.region.strip(),
@@ -112,7 +112,7 @@ def _register(engine: Engine, spec: TenantSpec, prefix: str, actor: str) -> int:
         session.flush()
         tenant.schema_name = schema_name(tenant.id)
         tenant.role_name = role_name(prefix, tenant.id)
-        for module in MODULES.values():
+        for module in all_modules().values():
             session.add(ModuleSetting(
                 tenant_id=tenant.id, module=module.name, enabled=module.name in spec.modules,
                 settings=module.default_settings(),

@@ -111,7 +111,17 @@ def platform_db() -> Session:
 
 
 def bind_tenant(blueprint: Blueprint, module: str | None = None) -> Blueprint:
-    """Resolve `<slug>` to the tenant for every view of `blueprint` (404 when unknown)."""
+    """Resolve `<slug>` to the tenant for every view of `blueprint` (404 when unknown, or
+    when `module` is switched off there), and check every view's access policy (members
+    only unless the view says otherwise: tenants/core/access.py)."""
+    from wijknet.tenants.core.access import check_access
+
+    if getattr(blueprint, "wijknet_tenant_module", False) is not False:
+        if blueprint.wijknet_tenant_module != module:
+            raise ValueError(f"blueprint {blueprint.name} is already bound to module {blueprint.wijknet_tenant_module!r}")
+        return blueprint  # bound already (an app made earlier in this process)
+    blueprint.wijknet_tenant_module = module
+    blueprint.before_request(check_access)
 
     @blueprint.url_value_preprocessor
     def _pull_tenant(endpoint, values):
@@ -148,7 +158,7 @@ def finish_request(response):
 
     A request writes to one store: its tenant or the platform (a change that concerns both,
     like a new membership, reaches the tenant after the platform commits:
-    tenancy/membership_sync.py). Sessions that only read are closed first, then the one that
+    tenancy/follow_up.py). Sessions that only read are closed first, then the one that
     wrote commits, so the answer is decided by exactly one commit: a success is never
     answered after a half commit, and a database that fails at commit is a 503."""
     sessions = [(key, g.pop(key)) for key in ("tenant_session", "platform_session") if key in g]

@@ -9,7 +9,7 @@ any other schema, so even a wrong query cannot read another tenant's rows.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 from sqlalchemy import event, text
@@ -54,6 +54,8 @@ class TenantRef:
     schema_name: str
     role_name: str
     modules: tuple[str, ...] = ()
+    # Each module's stored settings, as of the (cached) lookup: {name: {...}}.
+    settings: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def read_only(self) -> bool:

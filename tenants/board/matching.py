@@ -12,11 +12,15 @@ docs/board-matching.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from wijknet.tenants.core.time import tenant_today
+
 from .models import Post
+from .queries import LIVE_SQL
 
 WEIGHTS = {"text_weight": 2.0, "category_weight": 0.25, "area_weight": 0.1, "recency_weight": 0.10, "half_life_days": 21.0}
 
@@ -41,11 +45,11 @@ _SCORE = """(
 # those that share a category or a stem. Only they are scored; scoring is most of the cost
 # (about 12 ms for 1,000 candidates, 6 ms for 500).
 WINDOW = 500
-_POOL = """SELECT * FROM (
+_POOL = f"""SELECT * FROM (
         SELECT * FROM board_posts p WHERE p.kind = me.other AND p.status = 'open'
         ORDER BY p.created_at DESC LIMIT :window
     ) p
-    WHERE p.hidden_at IS NULL AND p.valid_until >= current_date AND p.id <> me.id
+    WHERE {LIVE_SQL.format(p="p")} AND p.id <> me.id
       AND (p.categories && me.categories OR p.search @@ me.query)"""
 _ME = f"""id, {_MY_QUERY} AS query, categories, area, kind,
           CASE kind WHEN 'need' THEN 'offer' ELSE 'need' END AS other"""
@@ -63,7 +67,7 @@ LIMIT :limit
 _FOR_MEMBER = text(f"""
 WITH me AS MATERIALIZED (
     SELECT {_ME} FROM board_posts
-    WHERE author_id = :member_id AND status = 'open' AND hidden_at IS NULL
+    WHERE author_id = :member_id AND {LIVE_SQL.format(p="board_posts")}
     ORDER BY created_at DESC LIMIT 10
 )
 SELECT p.id, max({_SCORE}) AS score
@@ -82,13 +86,15 @@ class Suggestion:
     score: float
 
 
-def suggestions_for(session: Session, post_id: int, *, limit: int = 5) -> list[Suggestion]:
-    return _load(session, session.execute(_SUGGESTIONS, {"post_id": post_id, "limit": limit, "window": WINDOW, **WEIGHTS}).all())
+def suggestions_for(session: Session, post_id: int, *, limit: int = 5, today: date | None = None) -> list[Suggestion]:
+    params = {"post_id": post_id, "limit": limit, "window": WINDOW, "today": today or tenant_today(), **WEIGHTS}
+    return _load(session, session.execute(_SUGGESTIONS, params).all())
 
 
-def suggested_for_member(session: Session, member_id: int, *, limit: int = 20) -> list[Suggestion]:
-    """"Suggested for you": posts of the other kind that fit the member's own open posts."""
-    return _load(session, session.execute(_FOR_MEMBER, {"member_id": member_id, "limit": limit, "window": WINDOW, **WEIGHTS}).all())
+def suggested_for_member(session: Session, member_id: int, *, limit: int = 20, today: date | None = None) -> list[Suggestion]:
+    """"Suggested for you": posts of the other kind that fit the member's own live posts."""
+    params = {"member_id": member_id, "limit": limit, "window": WINDOW, "today": today or tenant_today(), **WEIGHTS}
+    return _load(session, session.execute(_FOR_MEMBER, params).all())
 
 
 def _load(session: Session, ranked) -> list[Suggestion]:

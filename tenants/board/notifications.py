@@ -10,8 +10,7 @@ at once never send the same email twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta, timezone
 
 from flask import render_template, url_for
 from flask_babel import force_locale, format_date, gettext as _, lazy_gettext as _l
@@ -24,11 +23,12 @@ from wijknet.platform.mail.queue import queue_email
 from wijknet.platform.tenancy.uow import TenantRef
 from wijknet.tenants.core.models import Member
 from wijknet.tenants.core.operations import record
+from wijknet.tenants.core.time import tenant_today
 
 from .models import DIGEST_FREQUENCIES, NotificationPreference, Post
-from .rules import BoardError
+from .queries import live
+from .schemas import BoardError
 
-NETHERLANDS = ZoneInfo("Europe/Amsterdam")
 DIGEST_PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
 # The job runs every hour and may start a little earlier than the hour before; without
 # this slack a daily digest would slip by an hour a day.
@@ -62,7 +62,7 @@ def change_preferences(session: Session, member: Member, allowed_categories: lis
     if language not in LANGUAGES:
         errors["language"] = [_l("Choose Dutch or English.")]
     if errors:
-        raise BoardError(_l("Please correct the marked fields."), errors=errors)
+        raise BoardError(_l("Please correct the marked fields."), errors=errors, code="board.preferences_invalid")
     prefs = session.scalars(locked(select(NotificationPreference).where(NotificationPreference.member_id == member.id))).one_or_none()
     if prefs is None:
         prefs = NotificationPreference(member_id=member.id, digest="off")
@@ -94,14 +94,13 @@ def notify_tenant(session: Session, tenant: TenantRef, addresses: dict[int, str]
 def send_expiry_reminders(session: Session, tenant: TenantRef, addresses: dict[int, str], reminder_days: int,
                           now: datetime) -> int:
     """One reminder per open post whose last day is within `reminder_days` (board setting)."""
-    today = _local_date(now)
+    today = tenant_today(tenant, now=now)
     wants = func.coalesce(NotificationPreference.reminders, True)
     rows = session.execute(locked(
         select(Post, Member, NotificationPreference.language)
         .join(Member, Member.id == Post.author_id)
         .outerjoin(NotificationPreference, NotificationPreference.member_id == Post.author_id)
-        .where(Post.status == "open", Post.hidden_at.is_(None), Post.reminded_at.is_(None),
-               Post.valid_until >= today, Post.valid_until <= today + timedelta(days=reminder_days),
+        .where(live(today), Post.reminded_at.is_(None), Post.valid_until <= today + timedelta(days=reminder_days),
                Post.created_at <= now - REMINDER_MIN_AGE, wants)
         .order_by(Post.id), of=Post, skip_locked=True,
     )).all()
@@ -160,7 +159,7 @@ def send_digests(session: Session, tenant: TenantRef, addresses: dict[int, str],
 
 def new_posts_for(session: Session, prefs: NotificationPreference, member: Member, now: datetime) -> tuple[list[Post], int]:
     """The newest open posts published in (digest_since, now] that the member follows, and how many there are."""
-    conditions = [Post.status == "open", Post.hidden_at.is_(None), Post.valid_until >= _local_date(now),
+    conditions = [live(tenant_today(now=now)),
                   Post.published_at > prefs.digest_since, Post.published_at <= now, Post.author_id != member.id]
     if prefs.categories:
         conditions.append(Post.categories.overlap(prefs.categories))
@@ -169,8 +168,3 @@ def new_posts_for(session: Session, prefs: NotificationPreference, member: Membe
         .limit(DIGEST_MAX_POSTS)
     ).all()
     return [post for post, _total in rows], (rows[0][1] if rows else 0)
-
-
-def _local_date(moment: datetime) -> date:
-    """The date in the Netherlands (a post's last day is a Dutch calendar day)."""
-    return moment.astimezone(NETHERLANDS).date()

@@ -7,53 +7,37 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wijknet.platform.db import locked
-from wijknet.platform.identity.access import ROLE_RANK
 from wijknet.tenants.core.models import Member
 from wijknet.tenants.core.operations import record
+from wijknet.tenants.core.time import tenant_today
 
+from .access import get_reaction, is_moderator
 from .models import Match, Post, Reaction, Report, ThreadMessage
-from .rules import BoardError, check_message, check_post, check_reaction_kind
+from .schemas import BoardError, HideIn, MessageIn, PostIn, ReactionIn, ReportIn, load
 
 # The posting limit counts the posts of the last POSTING_WINDOW.
 POSTING_WINDOW = timedelta(days=1)
 
 
-def is_moderator(member: Member | None) -> bool:
-    return member is not None and ROLE_RANK.get(member.role, 0) >= ROLE_RANK["moderator"]
-
-
-def readable(viewer: Member | None):
-    """SQL condition: the posts `viewer` may see (moderators see hidden and pending ones)."""
-    if is_moderator(viewer):
-        return True
-    shown = and_(Post.hidden_at.is_(None), Post.status != "pending")
-    if viewer is None:
-        return shown
-    return or_(shown, and_(Post.author_id == viewer.id, Post.hidden_at.is_(None)))
-
-
-def get_post(session: Session, post_id: int, viewer: Member | None, *, for_update: bool = False) -> Post:
-    query = select(Post).where(Post.id == post_id, readable(viewer))
-    post = session.scalars(locked(query) if for_update else query).one_or_none()
-    if post is None:
-        raise BoardError(_l("This post does not exist (any more)."), status=404)
-    return post
+def _post_rules(settings: dict, today: date | None) -> dict:
+    return {"categories": settings["categories"], "today": today or tenant_today()}
 
 
 def create_post(session: Session, author: Member, settings: dict, *, today: date | None = None, **fields) -> Post:
-    today = today or date.today()
-    clean = check_post(**fields, allowed_categories=settings["categories"], today=today)
+    """A need or an offer (PostIn), within the author's daily limit; pending when the board
+    asks for approval first."""
+    clean = load(PostIn, fields, code="board.post_invalid", rules=_post_rules(settings, today))
     # One author's posts are counted one at a time: the author's row is the lock, so
     # parallel submits cannot all see "4 today" and all pass the limit.
     session.execute(locked(select(Member.id).where(Member.id == author.id)))
     since = datetime.now(timezone.utc) - POSTING_WINDOW
     recent = session.scalar(select(func.count()).select_from(Post).where(Post.author_id == author.id, Post.created_at > since))
     if recent >= settings["posts_per_day"]:
-        raise BoardError(_l("You have posted %(count)d times today; try again tomorrow.", count=recent), status=429)
+        raise BoardError(_l("You have posted %(count)d times today; try again tomorrow.", count=recent), status=429, code="board.posting_limit")
     pending = settings["approval_required"]
     post = Post(**clean, author_id=author.id, status="pending" if pending else "open",
                 published_at=None if pending else datetime.now(timezone.utc))
@@ -65,14 +49,14 @@ def create_post(session: Session, author: Member, settings: dict, *, today: date
 
 def _own(post: Post, member: Member) -> None:
     if post.author_id != member.id:
-        raise BoardError(_l("Only the author can do that."), status=403)
+        raise BoardError(_l("Only the author can do that."), status=403, code="board.author_only")
 
 
 def update_post(session: Session, post: Post, author: Member, settings: dict, *, today: date | None = None, **fields) -> Post:
     _own(post, author)
     if post.status not in ("pending", "open"):
-        raise BoardError(_l("A matched or closed post cannot be changed; reopen it first."), status=409)
-    clean = check_post(**fields, allowed_categories=settings["categories"], today=today or date.today())
+        raise BoardError(_l("A matched or closed post cannot be changed; reopen it first."), status=409, code="board.post_not_editable")
+    clean = load(PostIn, fields, code="board.post_invalid", rules=_post_rules(settings, today))
     if clean["valid_until"] != post.valid_until:
         post.reminded_at = None  # a new date earns a new reminder before it
     for key, value in clean.items():
@@ -85,7 +69,7 @@ def update_post(session: Session, post: Post, author: Member, settings: dict, *,
 def close_post(session: Session, post: Post, author: Member) -> Post:
     _own(post, author)
     if post.status == "closed":
-        raise BoardError(_l("This post is already closed."), status=409)
+        raise BoardError(_l("This post is already closed."), status=409, code="board.post_closed")
     post.status = "closed"
     session.flush()
     record(session, "board.post.closed", actor_member_id=author.id, post_id=post.id)
@@ -95,9 +79,9 @@ def close_post(session: Session, post: Post, author: Member) -> Post:
 def reopen_post(session: Session, post: Post, author: Member, *, today: date | None = None) -> Post:
     _own(post, author)
     if post.status != "closed":
-        raise BoardError(_l("Only a closed post can be reopened."), status=409)
-    if post.valid_until < (today or date.today()):
-        raise BoardError(_l("This post has expired: edit its date to reopen it."), status=409)
+        raise BoardError(_l("Only a closed post can be reopened."), status=409, code="board.post_not_closed")
+    if post.valid_until < (today or tenant_today()):
+        raise BoardError(_l("This post has expired: edit its date to reopen it."), status=409, code="board.post_expired")
     post.status = "open"
     session.flush()
     record(session, "board.post.reopened", actor_member_id=author.id, post_id=post.id)
@@ -106,13 +90,14 @@ def reopen_post(session: Session, post: Post, author: Member, *, today: date | N
 
 def react(session: Session, post: Post, responder: Member, *, kind: str, message: str) -> Reaction:
     """'Ik kan helpen' or 'interesse', with a first message: opens a thread with the author."""
-    kind, message = check_reaction_kind(kind), check_message(message)
+    data = load(ReactionIn, {"kind": kind, "message": message}, code="board.reaction_invalid")
+    kind, message = data["kind"], data["message"]
     if post.author_id == responder.id:
-        raise BoardError(_l("You cannot react to your own post."), status=409)
+        raise BoardError(_l("You cannot react to your own post."), status=409, code="board.own_post")
     if post.status != "open" or post.hidden_at is not None:
-        raise BoardError(_l("This post is not open for reactions."), status=409)
+        raise BoardError(_l("This post is not open for reactions."), status=409, code="board.post_not_open")
     if session.scalar(select(Reaction.id).where(Reaction.post_id == post.id, Reaction.responder_id == responder.id)):
-        raise BoardError(_l("You have already reacted; continue in your conversation."), status=409)
+        raise BoardError(_l("You have already reacted; continue in your conversation."), status=409, code="board.already_reacted")
     reaction = Reaction(post_id=post.id, responder_id=responder.id, kind=kind)
     session.add(reaction)
     session.flush()
@@ -121,24 +106,13 @@ def react(session: Session, post: Post, responder: Member, *, kind: str, message
     return reaction
 
 
-def get_reaction(session: Session, post: Post, reaction_id: int, member: Member) -> Reaction:
-    """A reaction on `post` (already loaded through `get_post`, so readable by `member`)
-    that `member` takes part in, as the post's author or as the responder."""
-    query = select(Reaction).where(Reaction.id == reaction_id, Reaction.post_id == post.id)
-    if post.author_id != member.id:
-        query = query.where(Reaction.responder_id == member.id)
-    reaction = session.scalars(query).one_or_none()
-    if reaction is None:
-        raise BoardError(_l("This conversation does not exist."), status=404)
-    return reaction
-
-
 def add_message(session: Session, post: Post, reaction_id: int, member: Member, body: str) -> ThreadMessage:
     """A message in a conversation on `post`; none on a hidden post."""
     if post.hidden_at is not None:
-        raise BoardError(_l("This post has been hidden by a moderator; its conversations are closed."), status=409)
+        raise BoardError(_l("This post has been hidden by a moderator; its conversations are closed."), status=409, code="board.post_hidden")
     reaction = get_reaction(session, post, reaction_id, member)
-    message = ThreadMessage(reaction_id=reaction.id, author_id=member.id, body=check_message(body))
+    text = load(MessageIn, {"message": body}, code="board.message_invalid")["message"]
+    message = ThreadMessage(reaction_id=reaction.id, author_id=member.id, body=text)
     session.add(message)
     session.flush()
     return message
@@ -148,10 +122,10 @@ def mark_match(session: Session, post: Post, author: Member, reaction_id: int) -
     """The author says which reaction became the match; the post is then matched."""
     _own(post, author)
     if post.status != "open":
-        raise BoardError(_l("Only an open post can be matched."), status=409)
+        raise BoardError(_l("Only an open post can be matched."), status=409, code="board.match_not_open")
     reaction = session.scalars(select(Reaction).where(Reaction.id == reaction_id, Reaction.post_id == post.id)).one_or_none()
     if reaction is None:
-        raise BoardError(_l("Choose one of the reactions to this post."), status=404)
+        raise BoardError(_l("Choose one of the reactions to this post."), status=404, code="board.reaction_not_found")
     match = Match(post_id=post.id, reaction_id=reaction.id)
     session.add(match)
     post.status = "matched"
@@ -166,7 +140,7 @@ def confirm_match(session: Session, post: Post, responder: Member) -> Match:
         select(Match, Reaction).join(Reaction, Reaction.id == Match.reaction_id).where(Match.post_id == post.id), of=Match
     )).one_or_none()
     if row is None or row[1].responder_id != responder.id:
-        raise BoardError(_l("There is no match for you to confirm here."), status=404)
+        raise BoardError(_l("There is no match for you to confirm here."), status=404, code="board.no_match_to_confirm")
     match = row[0]
     if match.confirmed_at is None:
         match.confirmed_at = datetime.now(timezone.utc)
@@ -176,11 +150,9 @@ def confirm_match(session: Session, post: Post, responder: Member) -> Match:
 
 
 def report_post(session: Session, post: Post, reporter: Member, reason: str) -> Report:
-    reason = (reason or "").strip()
-    if not 3 <= len(reason) <= 500:
-        raise BoardError.on_field("reason", _l("Say in 3 to 500 characters what is wrong."))
+    reason = load(ReportIn, {"reason": reason}, code="board.report_reason_invalid")["reason"]
     if session.scalar(select(Report.id).where(Report.post_id == post.id, Report.reporter_id == reporter.id)):
-        raise BoardError(_l("You have already reported this post. Thank you."), status=409)
+        raise BoardError(_l("You have already reported this post. Thank you."), status=409, code="board.already_reported")
     report = Report(post_id=post.id, reporter_id=reporter.id, reason=reason)
     session.add(report)
     session.flush()
@@ -190,14 +162,12 @@ def report_post(session: Session, post: Post, reporter: Member, reason: str) -> 
 
 def _moderate(moderator: Member) -> None:
     if not is_moderator(moderator):
-        raise BoardError(_l("Only a moderator can do that."), status=404)
+        raise BoardError(_l("Only a moderator can do that."), status=404, code="board.moderator_only")
 
 
 def hide_post(session: Session, post: Post, moderator: Member, reason: str) -> Post:
     _moderate(moderator)
-    reason = (reason or "").strip()
-    if not 3 <= len(reason) <= 500:
-        raise BoardError.on_field("reason", _l("Give a reason of 3 to 500 characters; the author sees it."))
+    reason = load(HideIn, {"reason": reason}, code="board.hide_reason_invalid")["reason"]
     post.hidden_at, post.hidden_reason, post.hidden_by = datetime.now(timezone.utc), reason, moderator.id
     _resolve_reports(session, post)
     session.flush()
@@ -217,7 +187,7 @@ def restore_post(session: Session, post: Post, moderator: Member) -> Post:
 def approve_post(session: Session, post: Post, moderator: Member) -> Post:
     _moderate(moderator)
     if post.status != "pending":
-        raise BoardError(_l("This post does not wait for approval."), status=409)
+        raise BoardError(_l("This post does not wait for approval."), status=409, code="board.post_not_pending")
     post.status, post.published_at = "open", datetime.now(timezone.utc)
     session.flush()
     record(session, "board.post.approved", actor_member_id=moderator.id, post_id=post.id)

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text
+from sqlalchemy import and_, func, select, text
 from sqlalchemy.orm import Session
+
+from datetime import date
 
 from wijknet.tenants.core.models import Member
 
-from .models import POST_KINDS, Post
-from .operations import readable
-from .rules import clean_area
+from .access import readable
+from .models import POST_KINDS, Match, Post, Reaction, ThreadMessage
+from .schemas import clean_area
 
 PAGE_SIZE = 20
+
+# The one "live post" rule: open (so published), not hidden, not past its last day in the
+# lab's calendar. The board, the suggestions, reminders and digests all use it.
+LIVE_SQL = "{p}.status = 'open' AND {p}.hidden_at IS NULL AND {p}.valid_until >= :today"
+
+
+def live(today: date):
+    return and_(Post.status == "open", Post.hidden_at.is_(None), Post.valid_until >= today)
+
 # A text search ranks the newest SEARCH_WINDOW matches by relevance (and counts up to
 # that many), so a common word costs the same on a board of 100 posts or 100,000.
 SEARCH_WINDOW = 500
@@ -36,9 +47,10 @@ class Filters:
         return cls(kind, category, area, q)
 
 
-def board_page(session: Session, viewer: Member | None, filters: Filters, page: int) -> tuple[list, int]:
-    """Open posts matching the filters, newest (or most relevant) first: [(Post, author name)], total."""
-    where = [readable(viewer), Post.status == "open", Post.valid_until >= func.current_date()]
+def board_page(session: Session, viewer: Member | None, filters: Filters, page: int, *, today: date,
+               page_size: int = PAGE_SIZE) -> tuple[list, int]:
+    """Live posts matching the filters, newest (or most relevant) first: [(Post, author name)], total."""
+    where = [readable(viewer), live(today)]
     if filters.kind:
         where.append(Post.kind == filters.kind)
     if filters.category:
@@ -61,7 +73,7 @@ def board_page(session: Session, viewer: Member | None, filters: Filters, page: 
             select(Post, Member.display_name, total.label("total"))
             .join(hits, hits.c.id == Post.id).join(Member, Member.id == Post.author_id)
             .order_by(hits.c.rank.desc(), hits.c.created_at.desc(), Post.id.desc())
-            .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+            .limit(page_size).offset((page - 1) * page_size)
         ).all()
         if not found and page > 1:
             return [], session.scalar(select(total))
@@ -69,7 +81,7 @@ def board_page(session: Session, viewer: Member | None, filters: Filters, page: 
     total = session.scalar(select(func.count()).select_from(Post).where(*where))
     rows = session.execute(
         select(Post, Member.display_name).join(Member, Member.id == Post.author_id)
-        .where(*where).order_by(Post.created_at.desc(), Post.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        .where(*where).order_by(Post.created_at.desc(), Post.id.desc()).limit(page_size).offset((page - 1) * page_size)
     ).all()
     return rows, total
 
@@ -79,3 +91,27 @@ def posts_of(session: Session, author: Member) -> list[Post]:
         select(Post).where(Post.author_id == author.id)
         .order_by(Post.created_at.desc(), Post.id.desc()).limit(200)
     ))
+
+
+def conversations_on(session: Session, post: Post, member: Member | None) -> list:
+    """[(reaction, responder name, [(message, author name)])]: every conversation for the
+    author, one's own for a responder, none for anyone else."""
+    if member is None:
+        return []
+    query = select(Reaction, Member.display_name).join(Member, Member.id == Reaction.responder_id).where(Reaction.post_id == post.id)
+    if post.author_id != member.id:
+        query = query.where(Reaction.responder_id == member.id)
+    reactions = session.execute(query.order_by(Reaction.id)).all()
+    ids = [r.id for r, _ in reactions]
+    messages: dict[int, list] = {i: [] for i in ids}
+    if ids:
+        for message, name in session.execute(
+            select(ThreadMessage, Member.display_name).join(Member, Member.id == ThreadMessage.author_id)
+            .where(ThreadMessage.reaction_id.in_(ids)).order_by(ThreadMessage.id)
+        ):
+            messages[message.reaction_id].append((message, name))
+    return [(r, name, messages[r.id]) for r, name in reactions]
+
+
+def match_of(session: Session, post: Post) -> Match | None:
+    return session.scalars(select(Match).where(Match.post_id == post.id)).one_or_none()

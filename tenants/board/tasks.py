@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from wijknet.platform.identity.models import Membership, User
 from wijknet.platform.jobs import app, defer_in
-from wijknet.platform.tenancy.lookups import tenant_ref
+from wijknet.platform.modules import get_module
+from wijknet.platform.tenancy.lookups import tenant_ref, tenants_with_module
 from wijknet.platform.tenancy.models import ModuleSetting, Tenant
 from wijknet.platform.tenancy.uow import tenant_unit_of_work
-from wijknet.tenants import MODULES
 
 from .notifications import NotifyResult, notify_tenant
 
@@ -22,12 +22,8 @@ QUEUE = "board"
 
 
 def board_tenant_ids(session: Session) -> list[int]:
-    """Active tenants with the board switched on."""
-    return list(session.scalars(
-        select(Tenant.id).join(ModuleSetting, ModuleSetting.tenant_id == Tenant.id)
-        .where(Tenant.status == "active", ModuleSetting.module == "board", ModuleSetting.enabled)
-        .order_by(Tenant.id)
-    ))
+    """Active tenants with the board switched on (a switched-off board is skipped)."""
+    return tenants_with_module(session, "board")
 
 
 def run_for_tenant(engine: Engine, flask_app: Flask, tenant_id: int) -> NotifyResult:
@@ -37,7 +33,7 @@ def run_for_tenant(engine: Engine, flask_app: Flask, tenant_id: int) -> NotifyRe
         board = session.get(ModuleSetting, (tenant_id, "board"))
         if tenant is None or tenant.status != "active" or board is None or not board.enabled:
             return NotifyResult()
-        settings = MODULES["board"].settings_from(board.settings)
+        settings = get_module("board").settings_from(board.settings)
         addresses = dict(session.execute(
             select(User.id, User.email).join(Membership, Membership.user_id == User.id)
             .where(Membership.tenant_id == tenant_id)

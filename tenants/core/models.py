@@ -53,3 +53,5 @@ class TenantAuditEntry(TenantBase):
     actor_member_id: Mapped[int | None] = mapped_column(BigInteger)
     action: Mapped[str] = mapped_column(Text)
     detail: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    # Set when the platform wrote it after its own commit (tenancy/follow_up.py): once only.
+    ref: Mapped[str | None] = mapped_column(Text, unique=True, index=True)

@@ -4,10 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from sqlalchemy import func, select
 
-from wijknet.platform.identity.access import current_membership, require_member
+from wijknet.platform.identity.access import current_membership
 from wijknet.platform.paging import check_page, page_number
 from wijknet.platform.tenancy.routing import bind_tenant, current_tenant, tenant_db
 
+from .access import PUBLIC, access
 from .idempotency import request_key_field
 from .models import Member
 
@@ -18,6 +19,7 @@ bp.add_app_template_global(request_key_field)
 
 
 @bp.get("/")
+@access(PUBLIC)
 def home():
     tenant = current_tenant()
     session = tenant_db()
@@ -28,7 +30,6 @@ def home():
 
 
 @bp.get("/members")
-@require_member()
 def members():
     session = tenant_db()
     page = page_number()

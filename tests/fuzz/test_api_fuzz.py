@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wijknet.platform.app import create_app
-from wijknet.platform.identity.models import User
 from wijknet.platform.identity.tokens import create_token
 from wijknet.platform.tenancy.uow import tenant_unit_of_work
 from wijknet.tenants.board.fixtures import load_fixture

@@ -67,7 +67,7 @@ def test_the_api_answers_503_in_json(fragile_app, engine, make_tenant, make_memb
         token = create_token(session, tenant_id=tenant.id, user=session.get(User, user), name="t")[1]
     answer = fragile_app.test_client().post(f"/t/{tenant.slug}/api/v1/board/posts", headers={"Authorization": f"Bearer {token}"},
                                             json={"kind": "offer", "title": "Ik snoei", "body": "Heggen.", "categories": ["groen"]})
-    assert answer.status_code == 503 and answer.json["code"] == 503 and answer.headers["Retry-After"]
+    assert answer.status_code == 503 and answer.json["code"] == "service_unavailable" and answer.headers["Retry-After"]
     assert _posts(engine, tenant) == 0
 
 

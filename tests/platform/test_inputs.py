@@ -75,7 +75,7 @@ def test_lone_surrogates_huge_numbers_and_deep_json_are_400(client, board_lab):
                 '{"kind": "need", "title": "hulp", "body": "x", "categories": ["groen"], "x": 99999999999999999999}',
                 '{"title": NaN}', "[" * 50_000 + "]" * 50_000, '{"title": '):
         answer = client.post(url, data=raw, headers=headers)
-        assert answer.status_code == 400 and answer.json["code"] == 400, raw[:60]
+        assert answer.status_code == 400 and answer.json["code"] == "bad_request" and answer.json["status"] == 400, raw[:60]
 
 
 @pytest.mark.parametrize("raw", ["/%09/evil.example", "/%0a/evil.example", "%0d%0a/x", "/%5cevil.example", "//evil.example",
@@ -117,3 +117,44 @@ def test_every_redirect_location_is_local(client, target):
     for answer in (client.get("/lang/nl", query_string={"next": target}),):
         assert answer.status_code == 302, (target, answer.status_code)
         assert _browser_target(answer.headers["Location"]) == "wijknet.test", answer.headers["Location"]
+
+
+def test_api_errors_have_a_stable_code_and_follow_accept_language(client, board_lab):
+    """Issue 11: one error answer everywhere: {code (stable), status, message, errors}; the
+    message in the language the client asks for."""
+    tenant, _, headers = board_lab
+    url = f"/t/{tenant.slug}/api/v1/board/posts/{2**40}"
+    dutch = client.get(url, headers=headers)
+    assert dutch.json == {"code": "board.post_not_found", "status": 404, "message": "Dit bericht bestaat niet (meer).", "errors": {}}
+    made = client.post(f"/t/{tenant.slug}/api/v1/board/posts", headers=headers,
+                       json={"kind": "need", "title": "Hulp gezocht", "body": "Tekst", "categories": ["groen"]}).json
+    client.post(f"/t/{tenant.slug}/api/v1/board/posts/{made['id']}/close", headers=headers)
+    for language, text in (("nl", "Dit bericht is al gesloten."), ("en", "This post is already closed.")):
+        again = client.post(f"/t/{tenant.slug}/api/v1/board/posts/{made['id']}/close", headers=dict(headers, **{"Accept-Language": language}))
+        assert again.status_code == 409
+        assert again.json == {"code": "board.post_closed", "status": 409, "message": text, "errors": {}}
+
+
+def test_every_domain_error_is_raised_with_a_stable_code():
+    """A static check over the source: each `raise SomethingError(...)` of the domain passes
+    code="area.reason" (a code per kind of error, not per module)."""
+    import ast
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    domain = {"DomainError", "TokenError", "ProviderError", "JoinError", "LoginRefused", "ProvisioningError",
+              "TenantActionError", "MailError", "BoardError"}
+    missing = []
+    for path in [*root.glob("platform/**/*.py"), *root.glob("tenants/**/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                func = node.exc.func
+                name = func.attr if isinstance(func, ast.Attribute) and func.attr != "on_field" else getattr(func, "id", None)
+                if isinstance(func, ast.Attribute) and func.attr == "on_field":
+                    name = getattr(func.value, "id", None)
+                if name in domain:
+                    code = next((k.value for k in node.exc.keywords if k.arg == "code"), None)
+                    passed_on = isinstance(code, ast.Name)  # a helper that raises the code its caller gives
+                    if not passed_on and not (isinstance(code, ast.Constant) and re.fullmatch(r"[a-z_]+\.[a-z_]+", code.value or "")):
+                        missing.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert missing == [], f"raise these with code='area.reason': {missing}"

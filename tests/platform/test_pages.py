@@ -102,7 +102,7 @@ def test_directory_api_shows_public_fields_only(client, make_tenant):
 def test_directory_api_bad_pagination_is_a_clear_4xx(client):
     response = client.get("/api/v1/tenants", query_string={"page": "zero"})
     assert response.status_code == 422
-    assert response.json["code"] == 422 and "errors" in response.json
+    assert response.json["code"] == "validation" and response.json["status"] == 422 and "errors" in response.json
 
 
 def test_security_headers(client):

@@ -40,7 +40,7 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 # Values for URL arguments: the demo network's ids. A rule with an argument not listed
 # here is reported as a page that cannot be reached.
-DEMO_VALUES = {"slug": "tarwewijk", "post_id": 1}
+DEMO_VALUES = {"slug": "tarwewijk", "post_id": 1, "name": "board"}
 # Endpoints that are not residents' HTML pages, with the reason.
 NOT_PAGES = {
     "static": "static files",
@@ -113,7 +113,9 @@ EXPECTED = {
     "board.mine": MEMBERS,
     "board.for_you": MEMBERS,
     "board.notifications": MEMBERS,
-    "board.settings": ADMINS,
+    "admin.home": ADMINS,
+    "admin.modules": ADMINS,
+    "admin.module_settings": ADMINS,
 }
 
 

@@ -36,7 +36,7 @@ def test_the_gate_fails_when_a_role_gets_what_it_should_not(live_demo, gate_chec
     """An admin page shown to a member, or a members' page shown to a stranger, is a failure."""
     wrong = gate_check(live_demo.url, "/t/tarwewijk/members", "staff", "phone", "nl", record=False, expect=200)
     assert any("rule=expected-status: got 404, expected 200" in p for p in wrong), wrong
-    wrong = gate_check(live_demo.url, "/t/tarwewijk/board/settings", "member", "phone", "nl", record=False, expect=200)
+    wrong = gate_check(live_demo.url, "/t/tarwewijk/admin/modules", "member", "phone", "nl", record=False, expect=200)
     assert any("got 404" in p for p in wrong), wrong
     sent_to_login = gate_check(live_demo.url, "/t/tarwewijk/members", "anonymous", "phone", "nl", record=False, expect=200)
     assert any("got login" in p for p in sent_to_login), sent_to_login

@@ -2,13 +2,11 @@
 request is valid, so without the token-scope check every call below would succeed. Every
 tenant API route of the app is called (walked from the URL map): a new route without an
 example here fails the test."""
-import re
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from wijknet.platform.identity.models import User
 from wijknet.platform.identity.tokens import create_token
 from wijknet.platform.tenancy.models import Tenant
 from wijknet.platform.tenancy.operations import add_member, ensure_user

@@ -6,7 +6,6 @@ import re
 import shutil
 import socket
 import subprocess
-import time
 from contextlib import contextmanager
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 

@@ -230,7 +230,6 @@ def test_an_invitation_is_emailed_and_its_link_works(engine, run_cli, smtp_serve
 
 def test_an_approved_join_request_gets_a_welcome_email(engine, run_cli, smtp_server, client, make_tenant, make_member, login_as):
     from wijknet.platform.identity.joining import join, set_join_policy
-    from wijknet.platform.identity.models import User
     from wijknet.platform.tenancy.models import Tenant
     from wijknet.platform.tenancy.operations import ensure_user
 

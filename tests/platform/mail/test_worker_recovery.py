@@ -8,7 +8,7 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wijknet.platform.db import make_engine

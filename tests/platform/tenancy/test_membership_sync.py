@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from wijknet.platform.identity.models import Membership, User
-from wijknet.platform.tenancy import membership_sync
+from wijknet.platform.tenancy import follow_up
 from wijknet.platform.tenancy.models import Tenant
 from wijknet.platform.tenancy.operations import add_member, ensure_user, remove_member
 from wijknet.platform.tenancy.uow import tenant_unit_of_work
@@ -40,8 +40,8 @@ def test_a_platform_rollback_leaves_nothing_in_the_lab(engine, make_tenant):
         session.rollback()
     assert _member(engine, tenant, user_id) is None
     with engine.connect() as conn:  # and the repair job went with the rollback
-        assert conn.execute(text("SELECT count(*) FROM jobs.procrastinate_jobs WHERE task_name = 'wijknet.sync_membership'"
-                                 " AND (args->>'user_id')::bigint = :u"), {"u": user_id}).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM jobs.procrastinate_jobs WHERE task_name = 'wijknet.follow_up'"
+                                 " AND (args->'payload'->>'user_id')::bigint = :u"), {"u": user_id}).scalar() == 0
 
 
 def test_the_lab_copy_follows_the_platform_commit(engine, make_tenant):
@@ -61,7 +61,7 @@ def test_a_failure_between_the_two_commits_is_repaired_by_the_job(engine, make_t
     def crash(*_args):
         raise ConnectionError("the process died between the two commits")
 
-    monkeypatch.setattr(membership_sync, "apply_membership", crash)
+    monkeypatch.setitem(follow_up.KINDS, "membership", crash)
     with Session(engine) as session, session.begin():
         add_member(session, session.get(Tenant, tenant.id), session.get(User, user_id), "member")
     monkeypatch.undo()

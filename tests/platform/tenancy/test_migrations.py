@@ -13,7 +13,7 @@ from wijknet.platform.tenancy.migrate import TenantToMigrate, migrate_tenant, te
 from wijknet.platform.tenancy.models import Tenant
 from wijknet.platform.tenancy.names import quote_ident
 from wijknet.platform.tenancy.provisioning import drop_tenant
-from wijknet.tenants import tenant_metadata
+from wijknet.platform.modules import tenant_metadata
 
 pytestmark = pytest.mark.tenancy
 REPO = os.path.join(os.path.dirname(__file__), "..", "..", "..")

@@ -44,7 +44,7 @@ def test_unknown_tenant_gets_404_page(client, hosted_app):
     assert page.status_code == 404 and b"<html" in page.data
     assert hosted_app.test_client().get("/", base_url="http://nobody-here.wijknet.test").status_code == 404
     api = client.get("/t/does-not-exist/api/v1/anything")
-    assert api.status_code == 404 and api.json["code"] == 404
+    assert api.status_code == 404 and api.json["code"] == "not_found" and api.json["status"] == 404
 
 
 HOSTILE_SLUGS = ["x'--", "..", "%2e%2e", "a" * 300, "caf%C3%A9", "ünï", "1;DROP TABLE tenants", "UPPER", "a b", "a\"b", "%00", "www"]
@@ -97,7 +97,7 @@ def test_suspended_tenant_is_read_only(client, make_tenant, engine):
         response = getattr(client, method)(f"/t/{tenant.slug}/")
         assert response.status_code == 423
     api = client.post(f"/t/{tenant.slug}/api/v1/anything", json={})
-    assert api.status_code == 423 and api.json["code"] == 423
+    assert api.status_code == 423 and api.json["code"] == "locked" and api.json["status"] == 423
     with Session(engine) as session, session.begin():
         set_tenant_status(session, tenant.slug, "active", actor="test")
     assert client.post(f"/t/{tenant.slug}/").status_code == 405

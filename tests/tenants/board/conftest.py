@@ -1,11 +1,10 @@
-import secrets
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from wijknet.platform.tenancy.uow import tenant_unit_of_work
-from wijknet.tenants import MODULES
+from wijknet.platform.modules import get_module
 from wijknet.tenants.board.fixtures import load_fixture
 from wijknet.tenants.board.operations import create_post
 from wijknet.tenants.core.models import Member
@@ -13,7 +12,7 @@ from wijknet.tenants.core.models import Member
 
 @pytest.fixture
 def board_settings():
-    return dict(MODULES["board"].default_settings(), posts_per_day=100)
+    return dict(get_module("board").default_settings(), posts_per_day=100)
 
 
 @pytest.fixture

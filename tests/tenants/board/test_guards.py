@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from wijknet.platform.tenancy.uow import tenant_unit_of_work
 from wijknet.tenants.board.models import Post, ThreadMessage
 from wijknet.tenants.board.operations import POSTING_WINDOW, create_post, hide_post, react
-from wijknet.tenants.board.rules import BoardError
+from wijknet.tenants.board.schemas import BoardError
 from wijknet.tenants.core.models import Member
 
 pytestmark = pytest.mark.tenancy

@@ -5,12 +5,13 @@ import pytest
 from sqlalchemy import func, select
 
 from wijknet.platform.tenancy.uow import tenant_unit_of_work
+from wijknet.tenants.board.access import get_post
 from wijknet.tenants.board.models import Post
 from wijknet.tenants.board.operations import (
-    approve_post, close_post, confirm_match, create_post, get_post, hide_post, mark_match, react, reopen_post, report_post,
+    approve_post, close_post, confirm_match, create_post, hide_post, mark_match, react, reopen_post, report_post,
     restore_post,
 )
-from wijknet.tenants.board.rules import BoardError
+from wijknet.tenants.board.schemas import BoardError
 from wijknet.tenants.core.models import Member
 
 pytestmark = pytest.mark.tenancy

@@ -51,14 +51,14 @@ def test_a_token_of_tenant_a_gets_404_on_tenant_b_by_path_and_by_host(environ, e
     by_path = client.get(f"/t/{b.slug}/api/v1/members", headers=bearer(token), base_url="http://wijknet.test")
     by_host = client.get("/api/v1/members", headers=bearer(token), base_url=f"http://{b.slug}.wijknet.test")
     assert by_path.status_code == by_host.status_code == 404
-    assert by_path.json["code"] == 404 and "Geheim" not in by_path.get_data(as_text=True)
+    assert by_path.json["code"] == "not_found" and "Geheim" not in by_path.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("header", [None, "Bearer", "Bearer wkn_nonsense", "Basic dXNlcjpwYXNz", "Bearer " + "x" * 5000])
 def test_missing_or_bad_tokens_get_401(client, make_tenant, header):
     tenant = make_tenant()
     response = client.get(f"/t/{tenant.slug}/api/v1/members", headers={"Authorization": header} if header else {})
-    assert response.status_code == 401 and response.json["code"] == 401
+    assert response.status_code == 401 and response.json["code"] == "unauthorized" and response.json["status"] == 401
 
 
 def test_the_session_cookie_does_not_authenticate_the_api(client, make_tenant, make_member, login_as):

@@ -1,0 +1,163 @@
+"""`wijknet tenants`: living labs: create, list, migrate, suspend, resume, add a domain, delete."""
+from __future__ import annotations
+
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .common import actor as _actor, state as _state
+import json
+
+from . import main
+from .db import _run_tenant_migrations
+from ..tenancy.models import PLANS, TENANT_TYPES, ModuleSetting, Tenant
+from ..tenancy.operations import TenantActionError, add_domain, get_tenant, set_tenant_status
+from ..tenancy.provisioning import ProvisioningError, TenantSpec, drop_tenant, provision_tenant
+
+@main.group()
+def tenants() -> None:
+    """Living labs: create, list, migrate, suspend, resume, delete."""
+
+
+def _modules_option(value: str) -> tuple[str, ...]:
+    return tuple(m.strip() for m in value.split(",") if m.strip())
+
+
+@tenants.command("create")
+@click.option("--slug", required=True, help="Address name: 3-40 lowercase letters, digits, hyphens.")
+@click.option("--name", required=True)
+@click.option("--type", "type_", default="other", show_default=True, type=click.Choice(TENANT_TYPES))
+@click.option("--region", default="")
+@click.option("--tagline", default="")
+@click.option("--plan", default="pilot", show_default=True, type=click.Choice(PLANS))
+@click.option("--modules", default="board", show_default=True, help="Comma separated: board,assets,contracts,ledger")
+@click.option("--admin-email", default=None, help="First admin: gets an invitation by email (the link is printed too).")
+def tenants_create(slug, name, type_, region, tagline, plan, modules, admin_email) -> None:
+    """Create a living lab (or finish one whose creation was interrupted)."""
+    from ..identity.joining import JoinError, invite_first_admin
+
+    state = _state()
+    spec = TenantSpec(slug=slug, name=name, type=type_, region=region, tagline=tagline, plan=plan, modules=_modules_option(modules))
+    shown: dict = {}
+
+    def first_admin(session, tenant):
+        shown["link"] = invite_first_admin(session, tenant, admin_email, public_url=state.settings.public_url, actor=_actor())
+
+    try:
+        tenant = provision_tenant(state.engine, spec, role_prefix=state.role_prefix, migrations_dir=state.settings.migrations_dir,
+                                  actor=_actor(), first_admin=first_admin if admin_email else None)
+    except (ProvisioningError, TenantActionError, JoinError) as exc:
+        raise click.ClickException(str(exc)) from None
+    state.directory.forget(slug)
+    click.echo(f"created {tenant.slug} (id {tenant.id}, schema {tenant.schema_name}, role {tenant.role_name})")
+    if admin_email:
+        if shown.get("link"):
+            click.echo(f"invitation for {admin_email} as administrator (emailed; valid 14 days):")
+            click.echo(f"  {shown['link']}")
+        else:
+            click.echo(f"{admin_email} was already invited as administrator by an earlier run (see their email).")
+
+
+@tenants.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def tenants_list(as_json: bool) -> None:
+    """List living labs with status, schema version and module set."""
+    state = _state()
+    with Session(state.engine) as session:
+        rows = session.scalars(select(Tenant).order_by(Tenant.id)).all()
+        modules: dict[int, list[str]] = {}
+        for tenant_id, module in session.execute(
+            select(ModuleSetting.tenant_id, ModuleSetting.module).where(ModuleSetting.enabled).order_by(ModuleSetting.module)
+        ):
+            modules.setdefault(tenant_id, []).append(module)
+        data = [
+            {
+                "id": t.id, "slug": t.slug, "name": t.name, "type": t.type, "region": t.region, "plan": t.plan,
+                "status": t.status, "schema": t.schema_name, "role": t.role_name, "schema_version": t.schema_version,
+                "migration_error": (t.migration_error or "").splitlines()[0] if t.migration_error else None,
+                "modules": modules.get(t.id, []), "created_at": t.created_at.isoformat(),
+            }
+            for t in rows
+        ]
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    if not data:
+        click.echo("No living labs yet. Create one with: wijknet tenants create --slug S --name N")
+        return
+    width = max(len(d["slug"]) for d in data)
+    for d in data:
+        flag = "  MIGRATION FAILED" if d["migration_error"] else ""
+        click.echo(f"{d['slug']:<{width}}  {d['status']:<12} {d['schema']}  {d['schema_version'] or '-':<8} {d['name']}{flag}")
+
+
+@tenants.command("migrate")
+@click.option("--slug", "slugs", multiple=True, help="Only these tenants (repeatable).")
+@click.option("--jobs", "-j", default=2, show_default=True, type=click.IntRange(1, 32))
+def tenants_migrate(slugs, jobs: int) -> None:
+    """Migrate tenant schemas that are behind head (all, or the given slugs)."""
+    _run_tenant_migrations(jobs=jobs, slugs=list(slugs) or None)
+
+
+def _set_status(slug: str, status: str, reason: str) -> None:
+    state = _state()
+    try:
+        with Session(state.engine) as session, session.begin():
+            set_tenant_status(session, slug, status, actor=_actor(), reason=reason)
+    except TenantActionError as exc:
+        raise click.ClickException(str(exc)) from None
+    state.directory.forget(slug)
+    click.echo(f"{slug}: {status}")
+
+
+@tenants.command("suspend")
+@click.option("--slug", required=True)
+@click.option("--reason", default="")
+def tenants_suspend(slug: str, reason: str) -> None:
+    """Make a living lab read-only (writes answer 423)."""
+    _set_status(slug, "suspended", reason)
+
+
+@tenants.command("resume")
+@click.option("--slug", required=True)
+def tenants_resume(slug: str) -> None:
+    """Lift a suspension."""
+    _set_status(slug, "active", "")
+
+
+@tenants.command("add-domain")
+@click.option("--slug", required=True)
+@click.option("--host", required=True, help="e.g. buurt.example.nl")
+def tenants_add_domain(slug: str, host: str) -> None:
+    """Serve a living lab on a custom domain as well."""
+    state = _state()
+    try:
+        with Session(state.engine) as session, session.begin():
+            domain = add_domain(session, slug, host, actor=_actor())
+            host = domain.host
+    except TenantActionError as exc:
+        raise click.ClickException(str(exc)) from None
+    state.directory.forget()
+    click.echo(f"{host} -> {slug}")
+
+
+@tenants.command("delete")
+@click.option("--slug", required=True)
+@click.option("--yes", is_flag=True, help="Do not ask; for scripts.")
+def tenants_delete(slug: str, yes: bool) -> None:
+    """Drop a living lab's schema, role and registry entry. This cannot be undone."""
+    state = _state()
+    with Session(state.engine) as session:
+        try:
+            tenant = get_tenant(session, slug)
+        except TenantActionError as exc:
+            raise click.ClickException(str(exc)) from None
+        session.expunge(tenant)
+    if not yes:
+        typed = click.prompt(f"This drops all data of {tenant.name!r}. Type the slug to confirm", default="", show_default=False)
+        if typed != slug:
+            raise click.ClickException("Not confirmed; nothing was deleted.")
+    drop_tenant(state.engine, tenant, actor=_actor())
+    state.directory.forget(slug)
+    click.echo(f"deleted {slug} (schema {tenant.schema_name}, role {tenant.role_name})")

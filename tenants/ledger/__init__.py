@@ -1,0 +1,23 @@
+"""Wijkboekhouding: the lab's transparent double-entry ledger (SPEC §2.3 "ledger").
+
+Declared here with its settings so labs can already choose it; its pages, tables and API
+arrive with the ledger work (issues "Shared-asset registry" and "Wijkbedrijf contracts")."""
+from flask_babel import lazy_gettext as _l
+from marshmallow import EXCLUDE, Schema, fields
+
+from wijknet.platform.modules import Module
+
+
+class LedgerSettings(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    public_page = fields.Boolean(load_default=False, metadata={"label": _l("Show the neighbourhood's money on a public page")})
+
+
+module = Module(
+    name="ledger",
+    label=_l("Neighbourhood ledger (wijkboekhouding)"),
+    description=_l("The lab's money in plain language: every euro in and out, per contract and per asset."),
+    settings=LedgerSettings,
+)
