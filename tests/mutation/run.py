@@ -43,6 +43,8 @@ def prepare_copy() -> None:
     else:
         WORK.mkdir(parents=True, exist_ok=True)
         sh("git", "worktree", "add", "--detach", "--force", SRC, head, cwd=REPO)
+    # A run that was stopped may have left a mutant in place: start from HEAD, always.
+    sh("git", "reset", "--hard", "--quiet", "HEAD", cwd=SRC)
     stamp = VENV / f".installed-{head}"
     if not stamp.exists():
         if not (VENV / "bin" / "python").exists():
@@ -51,13 +53,30 @@ def prepare_copy() -> None:
         for old in VENV.glob(".installed-*"):
             old.unlink()
         stamp.touch()
+    # The Dutch catalog is built, not committed: without it every page is English and every
+    # test (and so every mutant) would fail.
+    sh(VENV / "bin" / "pybabel", "compile", "--use-fuzzy", "-d", SRC / "platform" / "translations", "-l", "nl",
+       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_command_prefix() -> str:
+    return f"{VENV / 'bin' / 'python'} -m pytest -x -q -p no:cacheprovider --no-header"
+
+
+def baseline(file: str, tests: list[str], env: dict) -> None:
+    """The tests must pass on the code as it is; otherwise every mutant would look killed."""
+    done = subprocess.run(f"{test_command_prefix()} {' '.join(tests)}", shell=True, cwd=SRC, env=env,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        print(done.stdout[-3000:], done.stderr[-2000:], sep="\n")
+        raise SystemExit(f"the tests of {file} fail without any mutation: fix them first")
 
 
 def session_for(file: str, tests: list[str], settings: dict) -> tuple[Path, Path]:
     SESSIONS.mkdir(parents=True, exist_ok=True)
     name = file.replace("/", "__").removesuffix(".py")
     config, session = SESSIONS / f"{name}.toml", SESSIONS / f"{name}.sqlite"
-    pytest = f"{VENV / 'bin' / 'python'} -m pytest -x -q -p no:cacheprovider --no-header -W ignore::DeprecationWarning"
+    pytest = test_command_prefix()
     excludes = ", ".join(f'"{e}"' for e in settings["exclude-operators"])
     config.write_text(
         "[cosmic-ray]\n"
@@ -75,6 +94,7 @@ def run_file(file: str, tests: list[str], settings: dict, env: dict) -> Path:
     config, session = session_for(file, tests, settings)
     bin_ = VENV / "bin"
     if not session.exists():
+        baseline(file, tests, env)
         sh(bin_ / "cosmic-ray", "init", config, session, cwd=SRC, env=env)
         sh(bin_ / "cr-filter-operators", session, config, cwd=SRC, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         sh(bin_ / "cr-filter-pragma", session, cwd=SRC, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -98,10 +118,10 @@ def equivalents() -> list[dict]:
 
 def report(file: str, rows: list[dict], known: list[dict]) -> tuple[float, list[str]]:
     source = (SRC / file).read_text().splitlines()
-    counted = [r for r in rows if r["worker"] != "skipped"]
+    counted = [r for r in rows if (r["worker"] or "").lower() != "skipped"]
     survivors, equivalent = [], 0
     for row in counted:
-        if row["test"] != "survived":
+        if (row["test"] or "").lower() != "survived":
             continue
         text = source[row["line"] - 1].strip() if row["line"] <= len(source) else ""
         if any(e["file"] == file and e["operator"] == row["operator"] and e["line"] == text for e in known):
