@@ -36,6 +36,7 @@ def prepare_copy() -> None:
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
     if (SRC / ".git").exists():
         current = subprocess.run(["git", "rev-parse", "HEAD"], cwd=SRC, capture_output=True, text=True).stdout.strip()
+        sh("git", "reset", "--hard", "--quiet", "HEAD", cwd=SRC)  # a stopped run may have left a mutant
         if current != head:
             sh("git", "checkout", "--quiet", "--detach", head, cwd=SRC)
             for session in SESSIONS.glob("*.sqlite"):
@@ -43,8 +44,6 @@ def prepare_copy() -> None:
     else:
         WORK.mkdir(parents=True, exist_ok=True)
         sh("git", "worktree", "add", "--detach", "--force", SRC, head, cwd=REPO)
-    # A run that was stopped may have left a mutant in place: start from HEAD, always.
-    sh("git", "reset", "--hard", "--quiet", "HEAD", cwd=SRC)
     stamp = VENV / f".installed-{head}"
     if not stamp.exists():
         if not (VENV / "bin" / "python").exists():
