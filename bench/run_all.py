@@ -7,10 +7,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import board  # noqa: E402
-import migrations  # noqa: E402
 import provisioning  # noqa: E402
 import tenant_switch  # noqa: E402
 from common import REPO, machine  # noqa: E402
+
+import migrations  # noqa: E402
 
 
 def verdict(ok: bool) -> str:

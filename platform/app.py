@@ -10,9 +10,9 @@ from . import api_docs, errors, health, i18n, inputs, paging, security
 from .config import Settings, load_settings
 from .db import database_name, make_engine
 from .devdb import resolve_database_url
+from .modules import all_modules
 from .tenancy.lookups import TenantDirectory
 from .tenancy.names import role_prefix
-from .modules import all_modules
 from .tenancy.routing import HostRouting, bind_tenant, close_sessions, finish_request, refuse_writes_to_suspended_tenants
 
 
@@ -73,8 +73,11 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
 
         app.register_blueprint(outbox_views.bp)
 
-    from .network import api as network_api, views as network_views
-    from wijknet.tenants.core import api as tenant_core_api, views as tenant_core_views
+    from wijknet.tenants.core import api as tenant_core_api
+    from wijknet.tenants.core import views as tenant_core_views
+
+    from .network import api as network_api
+    from .network import views as network_views
 
     app.register_blueprint(network_views.bp)
     api.register_blueprint(network_api.blp)

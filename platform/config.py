@@ -1,9 +1,9 @@
 """Configuration read from the environment, once, at app creation."""
 from __future__ import annotations
 
+import json
 import os
 import re
-import json
 from dataclasses import dataclass
 
 DEV_SECRET = "dev-only-secret-not-for-production"

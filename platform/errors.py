@@ -7,8 +7,8 @@ import re
 import marshmallow as ma
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy.exc import InterfaceError, OperationalError
 from flask_smorest import Api as SmorestApi
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)

@@ -20,8 +20,8 @@ from typing import Any, Iterator
 
 import procrastinate
 import psycopg
-from procrastinate.exceptions import ConnectorException
 from procrastinate import PsycopgConnector
+from procrastinate.exceptions import ConnectorException
 from procrastinate.sync_psycopg_connector import SyncPsycopgConnector
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session

@@ -2,7 +2,7 @@
 
 
 def load_platform_models() -> None:
-    from .identity import models as _identity  # noqa: F401
-    from .tenancy import models as _tenancy  # noqa: F401
-    from .mail import models as _mail  # noqa: F401
     from . import rate_limits as _rate_limits  # noqa: F401
+    from .identity import models as _identity  # noqa: F401
+    from .mail import models as _mail  # noqa: F401
+    from .tenancy import models as _tenancy  # noqa: F401

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import time
-
 from datetime import datetime
 
 from limits.storage import Storage
@@ -19,9 +18,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .db import PlatformBase
-
 from .config import RATE_LIMIT_PG_SCHEME as SCHEME
+from .db import PlatformBase
 
 _INCR = text("""
     INSERT INTO platform.rate_limits AS r (key, count, expires_at)

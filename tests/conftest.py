@@ -8,11 +8,11 @@ killed are dropped by the next one.
 from __future__ import annotations
 
 import itertools
-from contextlib import contextmanager
 import os
 import secrets
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import psycopg
 import pytest

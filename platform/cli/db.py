@@ -5,9 +5,10 @@ import sys
 
 import click
 
-from .common import state as _state
-from . import main
 from ..tenancy import migrate as migrations
+from . import main
+from .common import state as _state
+
 
 @main.group()
 def db() -> None:

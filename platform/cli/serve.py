@@ -10,9 +10,10 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..tenancy.models import Tenant
 from . import main
 from .common import state as _state
-from ..tenancy.models import Tenant
+
 
 @main.group()
 def demo() -> None:

@@ -1,19 +1,20 @@
 """`wijknet tenants`: living labs: create, list, migrate, suspend, resume, add a domain, delete."""
 from __future__ import annotations
 
+import json
 
 import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .common import actor as _actor, state as _state
-import json
-
-from . import main
-from .db import _run_tenant_migrations
 from ..tenancy.models import PLANS, TENANT_TYPES, ModuleSetting, Tenant
 from ..tenancy.operations import TenantActionError, add_domain, get_tenant, set_tenant_status
 from ..tenancy.provisioning import ProvisioningError, TenantSpec, drop_tenant, provision_tenant
+from . import main
+from .common import actor as _actor
+from .common import state as _state
+from .db import _run_tenant_migrations
+
 
 @main.group()
 def tenants() -> None:

@@ -1,14 +1,15 @@
 """`wijknet users` and `wijknet tokens`: people, and personal access tokens for a lab's API."""
 from __future__ import annotations
 
-
 import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .common import actor as _actor, state as _state
-from . import main
 from ..tenancy.operations import TenantActionError, add_member, ensure_user, get_tenant
+from . import main
+from .common import actor as _actor
+from .common import state as _state
+
 
 @main.group()
 def users() -> None:

@@ -7,6 +7,7 @@ from flask import current_app
 from . import main
 from .common import state as _state
 
+
 @main.command("worker")
 @click.option("--until-empty", is_flag=True, help="Stop when no job is due (instead of waiting for new ones).")
 @click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 32), help="Jobs run at the same time.")

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from flask import render_template
-from flask_babel import format_date, gettext as _
+from flask_babel import format_date
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert

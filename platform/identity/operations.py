@@ -19,8 +19,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..errors import DomainError
 from ..db import locked
+from ..errors import DomainError
 from .models import AccountClaim, Identity, User
 from .tokens import token_hash
 

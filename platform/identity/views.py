@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
-from joserfc.errors import JoseError
 from flask import Blueprint, Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from joserfc.errors import JoseError
 
 from ..i18n import safe_next
 from ..inputs import bounded_int

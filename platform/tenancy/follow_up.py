@@ -25,7 +25,8 @@ from wijknet.tenants.core.models import Member, TenantAuditEntry
 from wijknet.tenants.core.operations import mark_left, sync_member
 
 from ..identity.models import Membership, User
-from ..jobs import app as jobs_app, defer_in
+from ..jobs import app as jobs_app
+from ..jobs import defer_in
 from .lookups import tenant_ref
 from .models import Tenant
 from .uow import SERVABLE, TenantGone, tenant_unit_of_work

@@ -15,8 +15,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from ..db import locked
-from ..modules import all_modules, tenant_metadata
 from ..errors import DomainError
+from ..modules import all_modules, tenant_metadata
 from .lookups import tenant_ref
 from .migrate import stamp_tenant, tenant_head
 from .models import PLANS, TENANT_TYPES, ModuleSetting, StaffAuditEntry, Tenant

@@ -16,7 +16,6 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-
 # One statement, one round trip, as the transaction's first: it reads the tenant's role,
 # schema and status from the registry (as the application role, before the role changes),
 # so a tenant deleted or suspended a moment ago in another process is seen at once.

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask import render_template, url_for
-from flask_babel import force_locale, format_date, gettext as _, lazy_gettext as _l
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 

@@ -3,11 +3,10 @@ each list is one count and one query that brings the author's name along)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import and_, func, select, text
 from sqlalchemy.orm import Session
-
-from datetime import date
 
 from wijknet.tenants.core.models import Member
 

@@ -59,7 +59,8 @@ def fuzz_world(database_url, engine, prefix):
 def test_no_generated_request_is_a_server_error(fuzz_world):
     """Every operation of the document, valid and invalid data (schemathesis's positive and
     negative modes), each request sent with both tokens."""
-    from hypothesis import given, strategies as st
+    from hypothesis import given
+    from hypothesis import strategies as st
     from schemathesis import GenerationMode
 
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", fuzz_world["app"])

@@ -13,6 +13,8 @@ out; every other survivor is printed. Exit 1 when a file is below 95 %.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import sqlite3
 import subprocess
@@ -39,8 +41,6 @@ def prepare_copy() -> None:
         sh("git", "reset", "--hard", "--quiet", "HEAD", cwd=SRC)  # a stopped run may have left a mutant
         if current != head:
             sh("git", "checkout", "--quiet", "--detach", head, cwd=SRC)
-            for session in SESSIONS.glob("*.sqlite"):
-                session.unlink()  # the code changed: start the sessions again
     else:
         WORK.mkdir(parents=True, exist_ok=True)
         sh("git", "worktree", "add", "--detach", "--force", SRC, head, cwd=REPO)
@@ -89,14 +89,37 @@ def session_for(file: str, tests: list[str], settings: dict) -> tuple[Path, Path
     return config, session
 
 
+def digest(paths: list[Path]) -> str:
+    hashed = hashlib.sha256()
+    for path in sorted(paths):
+        for item in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            hashed.update(str(item.relative_to(SRC)).encode() + item.read_bytes())
+    return hashed.hexdigest()
+
+
 def run_file(file: str, tests: list[str], settings: dict, env: dict) -> Path:
+    """A session per guard file, kept while the file stays the same. When only its tests
+    changed (a test added to kill a survivor), only the survivors are tried again."""
     config, session = session_for(file, tests, settings)
+    meta_path = session.with_suffix(".json")
+    now = {"source": digest([SRC / file]), "tests": digest([SRC / t for t in tests]),
+           "operators": hashlib.sha256(repr(settings["exclude-operators"]).encode()).hexdigest()}
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else ({"source": now["source"]} if session.exists() else {})
     bin_ = VENV / "bin"
-    if not session.exists():
+    if meta.get("source") != now["source"] or meta.get("operators", now["operators"]) != now["operators"] or not session.exists():
+        session.unlink(missing_ok=True)
         baseline(file, tests, env)
         sh(bin_ / "cosmic-ray", "init", config, session, cwd=SRC, env=env)
         sh(bin_ / "cr-filter-operators", session, config, cwd=SRC, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         sh(bin_ / "cr-filter-pragma", session, cwd=SRC, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    elif meta.get("tests") != now["tests"]:
+        baseline(file, tests, env)
+        db = sqlite3.connect(session)
+        retried = db.execute("DELETE FROM work_results WHERE lower(test_outcome) = 'survived'").rowcount
+        db.commit()
+        db.close()
+        print(f"  its tests changed: trying the {retried} survivors again", flush=True)
+    meta_path.write_text(json.dumps(now))
     sh(bin_ / "cosmic-ray", "exec", config, session, cwd=SRC, env=env)
     return session
 
@@ -104,10 +127,10 @@ def run_file(file: str, tests: list[str], settings: dict, env: dict) -> Path:
 def results(session: Path) -> list[dict]:
     db = sqlite3.connect(session)
     rows = db.execute(
-        "SELECT m.operator_name, m.start_pos_row, m.module_path, r.test_outcome, r.worker_outcome"
+        "SELECT m.operator_name, m.start_pos_row, m.module_path, r.test_outcome, r.worker_outcome, m.occurrence"
         " FROM mutation_specs m JOIN work_results r ON r.job_id = m.job_id"
     ).fetchall()
-    return [dict(zip(("operator", "line", "path", "test", "worker"), row)) for row in rows]
+    return [dict(zip(("operator", "line", "path", "test", "worker", "occurrence"), row, strict=True)) for row in rows]
 
 
 def equivalents() -> list[dict]:
@@ -123,10 +146,11 @@ def report(file: str, rows: list[dict], known: list[dict]) -> tuple[float, list[
         if (row["test"] or "").lower() != "survived":
             continue
         text = source[row["line"] - 1].strip() if row["line"] <= len(source) else ""
-        if any(e["file"] == file and e["operator"] == row["operator"] and e["line"] == text for e in known):
+        if any(e["file"] == file and e["operator"] == row["operator"] and e["line"] == text
+               and row["occurrence"] in e.get("occurrences", [row["occurrence"]]) for e in known):
             equivalent += 1
         else:
-            survivors.append(f"  {file}:{row['line']} {row['operator']}: {text}")
+            survivors.append(f"  {file}:{row['line']} {row['operator']} (occurrence {row['occurrence']}): {text}")
     real = len(counted) - equivalent
     killed = real - len(survivors)
     rate = killed / real if real else 1.0

@@ -4,7 +4,8 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from wijknet.platform.i18n import safe_next

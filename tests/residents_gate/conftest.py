@@ -309,7 +309,7 @@ def gate_check(browser):
         must be `expect`. Pages shown (200) are checked in full, others only with `inspect`."""
         where = f"page={path} role={role} width={width} lang={lang}"
         context = browser.new_context(
-            viewport=dict(zip(("width", "height"), WIDTHS[width])), locale="nl-NL" if lang == "nl" else "en-GB",
+            viewport=dict(zip(("width", "height"), WIDTHS[width], strict=True)), locale="nl-NL" if lang == "nl" else "en-GB",
             storage_state=storage_for(base_url, role),
         )
         context.add_cookies([{"name": "lang", "value": lang, "url": base_url}])

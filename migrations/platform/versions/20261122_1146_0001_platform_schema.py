@@ -1,11 +1,11 @@
 """platform schema: tenants, domains, users, memberships, module settings, staff audit
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 11:46:46.191955
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0001'

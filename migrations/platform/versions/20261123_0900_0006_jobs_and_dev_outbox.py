@@ -8,8 +8,8 @@ procrastinate's schema is applied from the installed package (the version pinned
 constraints.txt). When procrastinate is upgraded, a later revision applies its migration
 files between the two versions (procrastinate.schema.SchemaManager.get_migrations_path()).
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0006'
 down_revision = '0005'

@@ -8,8 +8,8 @@ A lab's own provider may be run by that lab's admin, so what it says (email, sub
 trusted for that lab only (docs/decisions/0003). Users and identities made through it carry
 the lab's id; the database keeps such users out of staff and out of other labs.
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0007'
 down_revision = '0006'

@@ -4,8 +4,8 @@ Revision ID: t0001
 Revises:
 Create Date: 2026-11-22 12:00:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = 't0001'

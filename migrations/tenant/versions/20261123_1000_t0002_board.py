@@ -4,8 +4,8 @@ Revision ID: t0002
 Revises: t0001
 Create Date: 2026-11-23 10:00:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = 't0002'

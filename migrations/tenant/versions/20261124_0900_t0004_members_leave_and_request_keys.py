@@ -5,8 +5,8 @@ Revision ID: t0004
 Revises: t0003
 Create Date: 2026-11-24 09:00:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = 't0004'

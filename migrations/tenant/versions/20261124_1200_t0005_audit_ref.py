@@ -4,8 +4,8 @@ Revision ID: t0005
 Revises: t0004
 Create Date: 2026-11-24 12:00:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = 't0005'
 down_revision = 't0004'

@@ -7,7 +7,12 @@ from sqlalchemy.orm import Session
 
 from wijknet.platform.identity.access import membership_of
 from wijknet.platform.identity.joining import (
-    JoinError, accept_invitation, create_invitation, decide_join_request, join, set_join_policy,
+    JoinError,
+    accept_invitation,
+    create_invitation,
+    decide_join_request,
+    join,
+    set_join_policy,
 )
 from wijknet.platform.identity.models import Invitation, JoinRequest, User
 from wijknet.platform.tenancy.models import Tenant

@@ -213,8 +213,8 @@ class _Recorder:
 
 
 def _provider_row(engine, tenant, issuer):
-    from wijknet.platform.identity.tenant_providers import encrypt
     from wijknet.platform.config import load_settings
+    from wijknet.platform.identity.tenant_providers import encrypt
 
     key = load_settings({"WIJKNET_ENV": "test"}).secrets_key
     with Session(engine) as session, session.begin():

@@ -9,11 +9,11 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from wijknet.platform.modules import tenant_metadata
 from wijknet.platform.tenancy.migrate import TenantToMigrate, migrate_tenant, tenant_head
 from wijknet.platform.tenancy.models import Tenant
 from wijknet.platform.tenancy.names import quote_ident
 from wijknet.platform.tenancy.provisioning import drop_tenant
-from wijknet.platform.modules import tenant_metadata
 
 pytestmark = pytest.mark.tenancy
 REPO = os.path.join(os.path.dirname(__file__), "..", "..", "..")

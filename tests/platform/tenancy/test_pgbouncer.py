@@ -82,7 +82,7 @@ def pgbouncer_url(database_url):
 def tenants_with_members(make_tenant, engine):
     refs = make_tenant(), make_tenant()
     with Session(engine) as session, session.begin():
-        for ref, name in zip(refs, ("ann", "bob")):
+        for ref, name in zip(refs, ("ann", "bob"), strict=True):
             add_member(session, session.get(Tenant, ref.id), ensure_user(session, f"{name}@{ref.slug}.example", name), "member")
     return refs
 
@@ -96,13 +96,18 @@ def test_isolation_holds_behind_pgbouncer_with_one_shared_server_connection(pgbo
             app_role = c1.execute(text("SELECT current_user")).scalar()
             c1.commit()
             # Both clients are served by the one server connection ...
-            pid1 = c1.execute(text("SELECT pg_backend_pid()")).scalar(); c1.commit()
-            pid2 = c2.execute(text("SELECT pg_backend_pid()")).scalar(); c2.commit()
+            pid1 = c1.execute(text("SELECT pg_backend_pid()")).scalar()
+            c1.commit()
+            pid2 = c2.execute(text("SELECT pg_backend_pid()")).scalar()
+            c2.commit()
             assert pid1 == pid2
             # ... so a session-level SET would leak from one client to the other:
-            c1.exec_driver_sql(f'SET search_path TO "{a.schema_name}"'); c1.commit()
-            assert c2.exec_driver_sql("SHOW search_path").scalar().strip('"') == a.schema_name; c2.commit()
-            c1.exec_driver_sql("RESET search_path"); c1.commit()
+            c1.exec_driver_sql(f'SET search_path TO "{a.schema_name}"')
+            c1.commit()
+            assert c2.exec_driver_sql("SHOW search_path").scalar().strip('"') == a.schema_name
+            c2.commit()
+            c1.exec_driver_sql("RESET search_path")
+            c1.commit()
 
         errors: list[str] = []
 

@@ -153,8 +153,8 @@ def test_residents_on_a_labs_own_host_can_sign_in_and_out(hosted_app, make_tenan
     network's own pages (sign in and out, language, API docs) are served too."""
     import re
 
-    from wijknet.platform.identity.tenant_providers import encrypt
     from wijknet.platform.identity.models import TenantLoginProvider
+    from wijknet.platform.identity.tenant_providers import encrypt
 
     tenant = make_tenant()
     host = host.format(slug=tenant.slug)

@@ -3,8 +3,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from wijknet.platform.tenancy.uow import tenant_unit_of_work
 from wijknet.platform.modules import get_module
+from wijknet.platform.tenancy.uow import tenant_unit_of_work
 from wijknet.tenants.board.fixtures import load_fixture
 from wijknet.tenants.board.operations import create_post
 from wijknet.tenants.core.models import Member

@@ -8,7 +8,15 @@ from wijknet.platform.tenancy.uow import tenant_unit_of_work
 from wijknet.tenants.board.access import get_post
 from wijknet.tenants.board.models import Post
 from wijknet.tenants.board.operations import (
-    approve_post, close_post, confirm_match, create_post, hide_post, mark_match, react, reopen_post, report_post,
+    approve_post,
+    close_post,
+    confirm_match,
+    create_post,
+    hide_post,
+    mark_match,
+    react,
+    reopen_post,
+    report_post,
     restore_post,
 )
 from wijknet.tenants.board.schemas import BoardError
