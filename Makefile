@@ -16,6 +16,8 @@ run: install
 
 # Uses DATABASE_URL when set, else the embedded PostgreSQL in var/pg.
 test: install system-deps
+	$(BIN)/ruff check --quiet .
+	$(BIN)/ruff format --check --quiet .
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The suite starts Debian's pgbouncer, drives Debian's Chromium and runs a Node.js OpenID

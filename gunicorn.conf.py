@@ -1,4 +1,5 @@
 """gunicorn settings for wijknet (production and `make run`)."""
+
 import multiprocessing
 import os
 
@@ -7,7 +8,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2)
 worker_class = "sync"
 timeout = 30
 graceful_timeout = 20
-max_requests = 5000          # recycle workers (and their connections) after a bounded life
+max_requests = 5000  # recycle workers (and their connections) after a bounded life
 max_requests_jitter = 500
 accesslog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

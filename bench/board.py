@@ -1,6 +1,7 @@
 """The board at size: 100,000 posts in one tenant with 1,000 tenants present. Measured
 through HTTP against gunicorn: suggestions for a post (API, target p95 < 30 ms) and the
 board page with a text filter (target p95 < 50 ms)."""
+
 from __future__ import annotations
 
 import io
@@ -35,8 +36,22 @@ MIGRATIONS = os.path.join(REPO, "migrations")
 POSTS = int(os.environ.get("BENCH_POSTS", "100000"))
 TENANTS = int(os.environ.get("BENCH_TENANTS", "1000"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "300"))
-QUERIES = ["snoeien", "boodschappen doen", "fiets repareren", "taal oefenen", "vervoer ziekenhuis", "zonnepanelen",
-           "kraan lekt", "computer uitleg", "warme maaltijd", "verhuizen", "sollicitatie", "oppas", "moestuin", "naaien"]
+QUERIES = [
+    "snoeien",
+    "boodschappen doen",
+    "fiets repareren",
+    "taal oefenen",
+    "vervoer ziekenhuis",
+    "zonnepanelen",
+    "kraan lekt",
+    "computer uitleg",
+    "warme maaltijd",
+    "verhuizen",
+    "sollicitatie",
+    "oppas",
+    "moestuin",
+    "naaien",
+]
 
 
 def _posts(member_ids: list[int]) -> io.StringIO:
@@ -49,8 +64,14 @@ def _posts(member_ids: list[int]) -> io.StringIO:
         base = fixture[i % len(fixture)]
         extra = " ".join(rng.choices(words, k=rng.randint(10, 40)))
         title = base["title"] if i < len(fixture) else f"{base['title']} ({rng.choice(words)})"
-        row = [base["kind"], title, f"{base['body']} {extra}", "{" + ",".join(base["categories"]) + "}",
-               str(3000 + rng.randrange(100)), rng.choice(member_ids)]
+        row = [
+            base["kind"],
+            title,
+            f"{base['body']} {extra}",
+            "{" + ",".join(base["categories"]) + "}",
+            str(3000 + rng.randrange(100)),
+            rng.choice(member_ids),
+        ]
         out.write("\t".join(str(v) for v in row) + "\t2099-12-31\n")
     out.seek(0)
     return out
@@ -76,11 +97,21 @@ def run() -> dict:
         engine = make_engine(url)
         upgrade_platform(engine, MIGRATIONS)
         prefix = role_prefix(make_url(url).database)
-        main = provision_tenant(engine, TenantSpec(slug="grote-wijk", name="Grote Wijk", modules=("board",)),
-                                role_prefix=prefix, migrations_dir=MIGRATIONS, actor="bench")
+        main = provision_tenant(
+            engine,
+            TenantSpec(slug="grote-wijk", name="Grote Wijk", modules=("board",)),
+            role_prefix=prefix,
+            migrations_dir=MIGRATIONS,
+            actor="bench",
+        )
         for i in range(TENANTS - 1):
-            provision_tenant(engine, TenantSpec(slug=f"wijk-{i:04d}", name=f"Wijk {i}", modules=("board",)),
-                             role_prefix=prefix, migrations_dir=MIGRATIONS, actor="bench")
+            provision_tenant(
+                engine,
+                TenantSpec(slug=f"wijk-{i:04d}", name=f"Wijk {i}", modules=("board",)),
+                role_prefix=prefix,
+                migrations_dir=MIGRATIONS,
+                actor="bench",
+            )
             progress(i + 2, TENANTS, "tenants")
         with Session(engine) as session, session.begin():
             tenant = session.get(Tenant, main.id)
@@ -106,8 +137,15 @@ def run() -> dict:
             raw.close()
         with engine.begin() as conn:
             conn.execute(text(f'SET LOCAL search_path TO "{main.schema_name}"'))
-            conn.execute(text("UPDATE board_posts SET valid_until = current_date + 60, created_at = now() - (id % 60) * interval '1 day'"))
-            need_ids = [r[0] for r in conn.execute(text("SELECT id FROM board_posts WHERE kind = 'need' ORDER BY random() LIMIT :n"), {"n": REQUESTS})]
+            conn.execute(
+                text("UPDATE board_posts SET valid_until = current_date + 60, created_at = now() - (id % 60) * interval '1 day'")
+            )
+            need_ids = [
+                r[0]
+                for r in conn.execute(
+                    text("SELECT id FROM board_posts WHERE kind = 'need' ORDER BY random() LIMIT :n"), {"n": REQUESTS}
+                )
+            ]
         # Steady state, as autovacuum keeps a live table: otherwise it would be vacuuming the
         # 100,000 rows just updated while we measure.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -115,8 +153,21 @@ def run() -> dict:
         port = _free_port()
         gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
         env = dict(os.environ, DATABASE_URL=url, WIJKNET_ENV="development", WIJKNET_TENANT_CACHE_SECONDS="30")
-        server = subprocess.Popen([gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-                                   "wijknet.platform.app:create_app()"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [
+                gunicorn,
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                "wijknet.platform.app:create_app()",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         base = f"http://127.0.0.1:{port}/t/grote-wijk"
         try:
             for _ in range(100):
@@ -135,13 +186,19 @@ def run() -> dict:
             server.wait(20)
         engine.dispose()
     result = {
-        "posts": POSTS, "tenants": TENANTS, "requests": REQUESTS,
-        "suggestions_p50_ms": percentile(suggestions, 50), "suggestions_p95_ms": percentile(suggestions, 95),
-        "board_p50_ms": percentile(board, 50), "board_p95_ms": percentile(board, 95),
+        "posts": POSTS,
+        "tenants": TENANTS,
+        "requests": REQUESTS,
+        "suggestions_p50_ms": percentile(suggestions, 50),
+        "suggestions_p95_ms": percentile(suggestions, 95),
+        "board_p50_ms": percentile(board, 50),
+        "board_p95_ms": percentile(board, 95),
     }
-    print(f"suggestions: p50 {result['suggestions_p50_ms']:.1f} ms, p95 {result['suggestions_p95_ms']:.1f} ms "
-          f"(target p95 < 30 ms); board with text filter: p50 {result['board_p50_ms']:.1f} ms, "
-          f"p95 {result['board_p95_ms']:.1f} ms (target p95 < 50 ms); {REQUESTS} requests each, through HTTP")
+    print(
+        f"suggestions: p50 {result['suggestions_p50_ms']:.1f} ms, p95 {result['suggestions_p95_ms']:.1f} ms "
+        f"(target p95 < 30 ms); board with text filter: p50 {result['board_p50_ms']:.1f} ms, "
+        f"p95 {result['board_p95_ms']:.1f} ms (target p95 < 50 ms); {REQUESTS} requests each, through HTTP"
+    )
     return result
 
 

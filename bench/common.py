@@ -1,4 +1,5 @@
 """Shared helpers for the benchmarks: a throw-away database and its engine."""
+
 from __future__ import annotations
 
 import os

@@ -1,6 +1,7 @@
 """`wijknet db upgrade` over 1,000 tenants: a no-op run (target < 5 s) and a real tenant
 migration that adds a column and an index (target < 2 min on 2 cores). Both are timed as
 whole commands, Python start-up included."""
+
 from __future__ import annotations
 
 import os
@@ -45,7 +46,13 @@ def run(count: int = 1000, jobs: int = 2) -> dict:
         upgrade_platform(engine, MIGRATIONS)
         prefix = role_prefix(engine.url.database)
         for i in range(count):
-            provision_tenant(engine, TenantSpec(slug=f"mig-{i:05d}", name=f"Mig {i}"), role_prefix=prefix, migrations_dir=MIGRATIONS, actor="bench")
+            provision_tenant(
+                engine,
+                TenantSpec(slug=f"mig-{i:05d}", name=f"Mig {i}"),
+                role_prefix=prefix,
+                migrations_dir=MIGRATIONS,
+                actor="bench",
+            )
             if (i + 1) % 50 == 0 or i + 1 == count:
                 progress(i + 1, count, "creating tenants")
         engine.dispose()

@@ -1,4 +1,5 @@
 """Provisioning time per tenant over 200 tenants (target: p50 < 300 ms, p95 < 1 s)."""
+
 from __future__ import annotations
 
 import os
@@ -30,7 +31,9 @@ def run(count: int = 200) -> dict:
             progress(i + 1, count, "provisioning")
         engine.dispose()
     result = {"tenants": count, "p50_ms": percentile(timings, 50), "p95_ms": percentile(timings, 95), "max_ms": max(timings)}
-    print(f"provisioning {count} tenants: p50 {result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms, max {result['max_ms']:.0f} ms")
+    print(
+        f"provisioning {count} tenants: p50 {result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms, max {result['max_ms']:.0f} ms"
+    )
     return result
 
 

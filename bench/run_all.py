@@ -1,4 +1,5 @@
 """Run every benchmark, print the figures and write them to docs/performance.md."""
+
 from __future__ import annotations
 
 import datetime
@@ -25,22 +26,43 @@ def main() -> None:
     bb = board.run()
     today = datetime.date.today().isoformat()
     rows = [
-        ("Provisioning a tenant, 200 tenants", "p50 < 300 ms, p95 < 1 s",
-         f"p50 {prov['p50_ms']:.0f} ms, p95 {prov['p95_ms']:.0f} ms (max {prov['max_ms']:.0f} ms)",
-         verdict(prov["p50_ms"] < 300 and prov["p95_ms"] < 1000)),
-        ("No-op `wijknet db upgrade`, 1,000 tenants", "< 5 s", f"{mig['noop_s']:.2f} s (whole command)", verdict(mig["noop_s"] < 5)),
-        ("Tenant migration (add column + index), 1,000 tenants", "< 2 min on 2 cores",
-         f"{mig['real_s']:.1f} s with `--jobs {mig['jobs']}`", verdict(mig["real_s"] < 120)),
-        ("Tenant switch overhead, tenant home page under gunicorn", "< 15 %",
-         f"{switch['overhead_pct']:.1f} % ({switch['with_switch_rps']:.0f} vs {switch['without_switch_rps']:.0f} req/s, "
-         f"{switch['workers']} workers, wrk 1 thread × 2 connections, median of {switch['rounds']} alternating rounds of {switch['seconds']} s; per round {switch['per_round']})",
-         verdict(switch["overhead_pct"] < 15) + " by the median; the spread is wide, see below"),
-        ("Board: suggestions for a post (API), 100,000 posts, 1,000 tenants", "p95 < 30 ms",
-         f"p50 {bb['suggestions_p50_ms']:.1f} ms, p95 {bb['suggestions_p95_ms']:.1f} ms ({bb['requests']} requests through HTTP)",
-         verdict(bb["suggestions_p95_ms"] < 30)),
-        ("Board page with a text filter, 100,000 posts, 1,000 tenants", "p95 < 50 ms",
-         f"p50 {bb['board_p50_ms']:.1f} ms, p95 {bb['board_p95_ms']:.1f} ms ({bb['requests']} requests through HTTP)",
-         verdict(bb["board_p95_ms"] < 50)),
+        (
+            "Provisioning a tenant, 200 tenants",
+            "p50 < 300 ms, p95 < 1 s",
+            f"p50 {prov['p50_ms']:.0f} ms, p95 {prov['p95_ms']:.0f} ms (max {prov['max_ms']:.0f} ms)",
+            verdict(prov["p50_ms"] < 300 and prov["p95_ms"] < 1000),
+        ),
+        (
+            "No-op `wijknet db upgrade`, 1,000 tenants",
+            "< 5 s",
+            f"{mig['noop_s']:.2f} s (whole command)",
+            verdict(mig["noop_s"] < 5),
+        ),
+        (
+            "Tenant migration (add column + index), 1,000 tenants",
+            "< 2 min on 2 cores",
+            f"{mig['real_s']:.1f} s with `--jobs {mig['jobs']}`",
+            verdict(mig["real_s"] < 120),
+        ),
+        (
+            "Tenant switch overhead, tenant home page under gunicorn",
+            "< 15 %",
+            f"{switch['overhead_pct']:.1f} % ({switch['with_switch_rps']:.0f} vs {switch['without_switch_rps']:.0f} req/s, "
+            f"{switch['workers']} workers, wrk 1 thread × 2 connections, median of {switch['rounds']} alternating rounds of {switch['seconds']} s; per round {switch['per_round']})",
+            verdict(switch["overhead_pct"] < 15) + " by the median; the spread is wide, see below",
+        ),
+        (
+            "Board: suggestions for a post (API), 100,000 posts, 1,000 tenants",
+            "p95 < 30 ms",
+            f"p50 {bb['suggestions_p50_ms']:.1f} ms, p95 {bb['suggestions_p95_ms']:.1f} ms ({bb['requests']} requests through HTTP)",
+            verdict(bb["suggestions_p95_ms"] < 30),
+        ),
+        (
+            "Board page with a text filter, 100,000 posts, 1,000 tenants",
+            "p95 < 50 ms",
+            f"p50 {bb['board_p50_ms']:.1f} ms, p95 {bb['board_p95_ms']:.1f} ms ({bb['requests']} requests through HTTP)",
+            verdict(bb["board_p95_ms"] < 50),
+        ),
     ]
     table = "\n".join(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows)
     path = os.path.join(REPO, "docs", "performance.md")
@@ -51,7 +73,7 @@ def main() -> None:
         f"{start}\nMeasured {today} on {machine()} by `make bench`.\n\n"
         "| what | target | measured | |\n|---|---|---|---|\n" + table + f"\n{end}"
     )
-    text = text[: text.index(start)] + block + text[text.index(end) + len(end):]
+    text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
     with open(path, "w") as fh:
         fh.write(text)
     print(f"written to {path}")

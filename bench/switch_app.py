@@ -4,6 +4,7 @@ It runs the same ORM query (schema-qualified, as the application role, in one
 transaction) and renders the same template, so the difference to /t/<slug>/ is the cost of the
 unit of work's switch. Never imported by the application.
 """
+
 from flask import g, render_template
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session

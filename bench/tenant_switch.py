@@ -1,5 +1,6 @@
 """Requests per second of a tenant page with and without the tenant switch, under gunicorn
 (target: overhead under 15 %). Load from wrk on loopback, bounded in time."""
+
 from __future__ import annotations
 
 import os
@@ -28,7 +29,9 @@ def _free_port() -> int:
 
 
 def _wrk(url: str) -> float:
-    out = subprocess.run(["wrk", "-t", "1", "-c", str(CONNECTIONS), "-d", f"{DURATION}s", url], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t", "1", "-c", str(CONNECTIONS), "-d", f"{DURATION}s", url], capture_output=True, text=True, check=True
+    ).stdout
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         raise SystemExit(f"{url}: {errors.group(1)} failed responses\n{out}")
@@ -45,9 +48,21 @@ def run(workers: int = 2) -> dict:
         port = _free_port()
         gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
         proc = subprocess.Popen(
-            [gunicorn, "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--chdir", os.path.join(REPO, "bench"),
-             "--log-level", "warning", "switch_app:app"],
-            env=dict(os.environ, **env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                gunicorn,
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--chdir",
+                os.path.join(REPO, "bench"),
+                "--log-level",
+                "warning",
+                "switch_app:app",
+            ],
+            env=dict(os.environ, **env),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             base = f"http://127.0.0.1:{port}"
@@ -70,10 +85,19 @@ def run(workers: int = 2) -> dict:
     with_switch = statistics.median(r[0] for r in rounds)
     without = statistics.median(r[1] for r in rounds)
     overhead = statistics.median((r[1] - r[0]) / r[1] * 100 for r in rounds)
-    result = {"with_switch_rps": with_switch, "without_switch_rps": without, "overhead_pct": overhead, "workers": workers,
-              "seconds": DURATION, "rounds": ROUNDS, "per_round": [round((r[1] - r[0]) / r[1] * 100, 1) for r in rounds]}
-    print(f"tenant page under gunicorn ({workers} workers): {with_switch:.0f} req/s with the switch, {without:.0f} req/s without:"
-          f" overhead {overhead:.1f} % (median of {ROUNDS} rounds: {result['per_round']})")
+    result = {
+        "with_switch_rps": with_switch,
+        "without_switch_rps": without,
+        "overhead_pct": overhead,
+        "workers": workers,
+        "seconds": DURATION,
+        "rounds": ROUNDS,
+        "per_round": [round((r[1] - r[0]) / r[1] * 100, 1) for r in rounds],
+    }
+    print(
+        f"tenant page under gunicorn ({workers} workers): {with_switch:.0f} req/s with the switch, {without:.0f} req/s without:"
+        f" overhead {overhead:.1f} % (median of {ROUNDS} rounds: {result['per_round']})"
+    )
     return result
 
 

@@ -2,14 +2,21 @@
 the Bearer token it needs and the errors it can answer (JSON `{code, status, message,
 errors}`). An apispec plugin, so a new module's endpoints are documented without a line of
 their own."""
+
 from __future__ import annotations
 
 from apispec import BasePlugin
 
 BEARER = {"type": "http", "scheme": "bearer", "description": "A personal access token (wkn_...) for one living lab."}
 # status -> the response component flask-smorest registers for it (Error schema)
-READ_ERRORS = {"400": "BAD_REQUEST", "401": "UNAUTHORIZED", "404": "NOT_FOUND", "422": "UNPROCESSABLE_ENTITY",
-               "429": "TOO_MANY_REQUESTS", "503": "SERVICE_UNAVAILABLE"}
+READ_ERRORS = {
+    "400": "BAD_REQUEST",
+    "401": "UNAUTHORIZED",
+    "404": "NOT_FOUND",
+    "422": "UNPROCESSABLE_ENTITY",
+    "429": "TOO_MANY_REQUESTS",
+    "503": "SERVICE_UNAVAILABLE",
+}
 WRITE_ERRORS = {**READ_ERRORS, "409": "CONFLICT", "413": "REQUEST_ENTITY_TOO_LARGE", "423": "LOCKED"}
 PUBLIC_PREFIXES = ("/api/v1/tenants",)
 

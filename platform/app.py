@@ -1,4 +1,5 @@
 """The application factory: configuration, database, tenancy, pages and API."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

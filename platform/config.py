@@ -1,4 +1,5 @@
 """Configuration read from the environment, once, at app creation."""
+
 from __future__ import annotations
 
 import json
@@ -58,9 +59,7 @@ def load_settings(environ: dict | None = None) -> Settings:
     env = os.environ if environ is None else environ
     mode = env.get("WIJKNET_ENV", "development").strip().lower()
     if mode not in {"development", "test", "production"}:
-        raise ConfigError(
-            f"WIJKNET_ENV={mode!r} is not one of development, test, production."
-        )
+        raise ConfigError(f"WIJKNET_ENV={mode!r} is not one of development, test, production.")
     secret = env.get("SECRET_KEY", "")
     if mode == "production":
         if not secret or secret == DEV_SECRET or len(secret) < 32:
@@ -71,7 +70,9 @@ def load_settings(environ: dict | None = None) -> Settings:
         if not env.get("DATABASE_URL"):
             raise ConfigError("DATABASE_URL must be set in production.")
     base_domain = (env.get("WIJKNET_BASE_DOMAIN") or "").strip().lower() or None
-    if base_domain and not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:\d{1,5})?", base_domain):
+    if base_domain and not re.fullmatch(
+        r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:\d{1,5})?", base_domain
+    ):
         raise ConfigError(f"WIJKNET_BASE_DOMAIN={base_domain!r} is not a host name.")
     providers = _oidc_providers(env.get("WIJKNET_OIDC_PROVIDERS", ""))
     if not secret:
@@ -97,7 +98,9 @@ def load_settings(environ: dict | None = None) -> Settings:
         mail_retry_seconds=_int(env.get("WIJKNET_MAIL_RETRY_SECONDS", "30"), "WIJKNET_MAIL_RETRY_SECONDS", 1, 3600),
         public_url=public_url,
         provider_endpoint_hosts=tuple(
-            h.strip().lower() for h in env.get("WIJKNET_PROVIDER_ENDPOINT_HOSTS", DEFAULT_PROVIDER_ENDPOINT_HOSTS).split(",") if h.strip()
+            h.strip().lower()
+            for h in env.get("WIJKNET_PROVIDER_ENDPOINT_HOSTS", DEFAULT_PROVIDER_ENDPOINT_HOSTS).split(",")
+            if h.strip()
         ),
         provider_private_addresses=mode != "production" and _bool(env.get("WIJKNET_PROVIDER_PRIVATE_ADDRESSES"), default=True),
         rate_limit_storage=storage_settings(env, mode),
@@ -173,7 +176,9 @@ def _mail_url(raw: str, mode: str) -> str:
     """`log` (development: the log and the outbox page) or an SMTP server URL."""
     if not raw:
         if mode == "production":
-            raise ConfigError("WIJKNET_MAIL_URL must be set in production, e.g. smtp+starttls://user:password@smtp.example.nl:587.")
+            raise ConfigError(
+                "WIJKNET_MAIL_URL must be set in production, e.g. smtp+starttls://user:password@smtp.example.nl:587."
+            )
         return "log"
     if raw == "log":
         if mode == "production":
@@ -251,8 +256,11 @@ def _oidc_providers(raw: str) -> tuple[OidcProvider, ...]:
         items = json.loads(raw)
         providers = tuple(
             OidcProvider(
-                name=item["name"], label=item.get("label") or item["name"], issuer=item["issuer"].rstrip("/"),
-                client_id=item["client_id"], client_secret=item.get("client_secret", ""),
+                name=item["name"],
+                label=item.get("label") or item["name"],
+                issuer=item["issuer"].rstrip("/"),
+                client_id=item["client_id"],
+                client_secret=item.get("client_secret", ""),
                 link_verified_email=item.get("link_verified_email") is True,
             )
             for item in items

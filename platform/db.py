@@ -1,4 +1,5 @@
 """Engine, metadata and the two declarative bases: platform tables and tenant tables."""
+
 from __future__ import annotations
 
 from sqlalchemy import MetaData, create_engine, event

@@ -1,4 +1,5 @@
 """The embedded PostgreSQL (pgserver, data in var/pg) used when DATABASE_URL is unset."""
+
 from __future__ import annotations
 
 import os

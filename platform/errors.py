@@ -1,4 +1,5 @@
 """Domain errors and the one place that turns any error into JSON (API) or a page (HTML)."""
+
 from __future__ import annotations
 
 import logging
@@ -112,9 +113,15 @@ def _page_messages() -> dict[int, tuple[str, str]]:
         409: (_("That is not possible now"), _("Reload the page and try again.")),
         413: (_("Too large"), _("What you sent is too large.")),
         429: (_("Too many attempts"), _("Please wait a minute and try again.")),
-        423: (_("This living lab is read-only"), _("It has been suspended: you can read everything, but nothing can be changed right now.")),
+        423: (
+            _("This living lab is read-only"),
+            _("It has been suspended: you can read everything, but nothing can be changed right now."),
+        ),
         500: (_("Something went wrong on our side"), _("The error has been logged. Please try again in a moment.")),
-        503: (_("Temporarily unavailable"), _("We cannot reach our database right now. Nothing was changed; please try again in a moment.")),
+        503: (
+            _("Temporarily unavailable"),
+            _("We cannot reach our database right now. Nothing was changed; please try again in a moment."),
+        ),
     }
 
 
@@ -128,8 +135,13 @@ def _page(status: int, detail: str | None = None, *, show_detail: bool = False):
 def unavailable_response():
     """503 with a retry hint, as JSON for the API and as a page otherwise."""
     if wants_json():
-        response = jsonify(error_body("service_unavailable", 503,
-                                      _("We cannot reach our database right now. Nothing was changed; please try again in a moment.")))
+        response = jsonify(
+            error_body(
+                "service_unavailable",
+                503,
+                _("We cannot reach our database right now. Nothing was changed; please try again in a moment."),
+            )
+        )
         response.status_code = 503
     else:
         try:

@@ -1,4 +1,5 @@
 """Liveness (/healthz: the process answers) and readiness (/readyz: the database is usable)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify

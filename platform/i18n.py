@@ -1,4 +1,5 @@
 """Interface language (Dutch by default, English on request) and the Amsterdam time zone."""
+
 from __future__ import annotations
 
 import os

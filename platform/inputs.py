@@ -6,6 +6,7 @@ cannot hold them), lone surrogates (not UTF-8), JSON nested beyond reason, non-f
 numbers, absurd page numbers. Path ids are bounded by the `int` converter below; views
 read numbers from forms with `bounded_int`, never with `int()`.
 """
+
 from __future__ import annotations
 
 import json

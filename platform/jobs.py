@@ -9,6 +9,7 @@ right on the `jobs` schema. For the one statement that defers the job we step ou
 application's role and back (`enqueue_scope`); the statement is procrastinate's own, with
 bound parameters, and a rollback to a savepoint restores the tenant role by itself.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -84,14 +85,16 @@ class WorkerConnector(PsycopgConnector):
 
 _IN_TRANSACTION = InTransactionConnector()
 
+
 class ModuleTasksApp(procrastinate.App):
     """procrastinate's App, finding the tasks of every module through the module registry."""
 
     def perform_import_paths(self):
         from .modules import all_modules
 
-        self.import_paths = list(dict.fromkeys(
-            [*PLATFORM_TASKS, *(path for module in all_modules().values() for path in module.tasks)]))
+        self.import_paths = list(
+            dict.fromkeys([*PLATFORM_TASKS, *(path for module in all_modules().values() for path in module.tasks)])
+        )
         return super().perform_import_paths()
 
 
@@ -99,8 +102,9 @@ PLATFORM_TASKS = ("wijknet.platform.mail.tasks", "wijknet.platform.tenancy.follo
 app = ModuleTasksApp(connector=_IN_TRANSACTION, import_paths=list(PLATFORM_TASKS))
 
 
-def defer_in(session: Session, task: procrastinate.tasks.Task, *, queue: str | None = None, lock: str | None = None,
-             **kwargs) -> int:
+def defer_in(
+    session: Session, task: procrastinate.tasks.Task, *, queue: str | None = None, lock: str | None = None, **kwargs
+) -> int:
     """Defer `task(**kwargs)` in the session's current transaction; returns the job id.
 
     Jobs with the same `lock` run one after the other, never at the same time."""
@@ -118,8 +122,14 @@ def worker_conninfo(database_url: str) -> str:
     return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def run_worker(database_url: str, *, queues: list[str] | None = None, until_empty: bool = False,
-               concurrency: int = 1, context: dict | None = None) -> None:
+def run_worker(
+    database_url: str,
+    *,
+    queues: list[str] | None = None,
+    until_empty: bool = False,
+    concurrency: int = 1,
+    context: dict | None = None,
+) -> None:
     """Run the worker in the foreground (until stopped, or until no job is due).
 
     A database that goes away (a restart, a failover, a killed connection) does not end
@@ -127,8 +137,7 @@ def run_worker(database_url: str, *, queues: list[str] | None = None, until_empt
     again, waiting with back-off (1 s doubling to 30 s) while the database is away. Only
     SIGTERM or SIGINT (or, with `until_empty`, an empty queue) end it. Jobs that were
     running are retried by `retry_stalled_jobs` once their worker's heartbeat stops."""
-    asyncio.run(_run_worker(database_url, queues=queues, until_empty=until_empty, concurrency=concurrency,
-                            context=context or {}))
+    asyncio.run(_run_worker(database_url, queues=queues, until_empty=until_empty, concurrency=concurrency, context=context or {}))
 
 
 async def _run_worker(database_url: str, *, queues, until_empty: bool, concurrency: int, context: dict) -> None:
@@ -153,14 +162,20 @@ async def _run_worker(database_url: str, *, queues, until_empty: bool, concurren
         connector = WorkerConnector(
             conninfo=worker_conninfo(database_url),
             kwargs={"options": f"-c search_path={JOBS_SCHEMA}"},
-            min_size=1, max_size=max(2, concurrency + 1),
+            min_size=1,
+            max_size=max(2, concurrency + 1),
         )
         try:
             with app.replace_connector(connector):
                 async with app.open_async():
                     running["worker"] = Worker(
-                        app=app, queues=queues, wait=not until_empty, concurrency=concurrency,
-                        additional_context=context, install_signal_handlers=False, listen_notify=not until_empty,
+                        app=app,
+                        queues=queues,
+                        wait=not until_empty,
+                        concurrency=concurrency,
+                        additional_context=context,
+                        install_signal_handlers=False,
+                        listen_notify=not until_empty,
                     )
                     await running["worker"].run()
                     wait = 1.0

@@ -1,4 +1,5 @@
 """Translated labels for stored codes (tenant types, modules, roles)."""
+
 from flask_babel import lazy_gettext as _l
 
 TENANT_TYPE_LABELS = {

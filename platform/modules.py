@@ -9,6 +9,7 @@ paths and loaded only when needed, so `wijknet` commands start fast.
 
 docs/adding-a-module.md shows how to write one, with the board as the example.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -45,18 +46,18 @@ class Module:
     """What a tenant module is and brings. Every field but the first four is optional."""
 
     name: str
-    label: Any                      # lazy_gettext: Dutch and English through the catalog
+    label: Any  # lazy_gettext: Dutch and English through the catalog
     description: Any
-    settings: type[Schema]          # marshmallow, every field with a load_default
-    pages: tuple[str, ...] = ()     # import paths of Flask blueprints (url_prefix /t/<slug>/...)
-    api: tuple[str, ...] = ()       # import paths of flask-smorest blueprints (/t/<slug>/api/v1/...)
-    models: str | None = None       # import path of the module with its tables (TenantBase)
-    tasks: tuple[str, ...] = ()     # import paths of modules with procrastinate tasks
-    cli: str | None = None          # import path of a click group, added as `wijknet <name>`
+    settings: type[Schema]  # marshmallow, every field with a load_default
+    pages: tuple[str, ...] = ()  # import paths of Flask blueprints (url_prefix /t/<slug>/...)
+    api: tuple[str, ...] = ()  # import paths of flask-smorest blueprints (/t/<slug>/api/v1/...)
+    models: str | None = None  # import path of the module with its tables (TenantBase)
+    tasks: tuple[str, ...] = ()  # import paths of modules with procrastinate tasks
+    cli: str | None = None  # import path of a click group, added as `wijknet <name>`
     navigation: tuple[NavEntry, ...] = ()
-    tile: str | None = None         # template of its tile on the lab's home page
-    demo_seed: str | None = None    # import path of seed(engine, tenant) -> iterator of lines
-    permissions: dict[str, str] = field(default_factory=dict)   # permission -> lowest role
+    tile: str | None = None  # template of its tile on the lab's home page
+    demo_seed: str | None = None  # import path of seed(engine, tenant) -> iterator of lines
+    permissions: dict[str, str] = field(default_factory=dict)  # permission -> lowest role
     audit_events: dict[str, Any] = field(default_factory=dict)  # action -> lazy label
 
     def __post_init__(self):

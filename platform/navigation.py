@@ -1,5 +1,6 @@
 """A living lab's navigation, built from the modules it has switched on and what the
 person's role lets them see (each module declares its entries: NavEntry)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,5 +1,6 @@
 """Pages of a list on HTML pages: which page was asked for, how many there are, links that
 keep the filters, and a page past the end sends the reader to the last one."""
+
 from __future__ import annotations
 
 from flask import Flask, abort, redirect, request, url_for

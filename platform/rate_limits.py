@@ -6,6 +6,7 @@ an attacker gets that many times the login attempts. Redis (`REDIS_URL` or
 `platform.rate_limits` (fixed windows, one upsert per counted request: only the login
 endpoints are limited), so `make run` and a small deployment share them too.
 """
+
 from __future__ import annotations
 
 import random
@@ -63,13 +64,18 @@ class PostgresStorage(Storage):
 
     def get(self, key: str) -> int:
         with self.engine.connect() as conn:
-            return conn.execute(text("SELECT count FROM platform.rate_limits WHERE key = :key AND expires_at > now()"),
-                                {"key": key}).scalar() or 0
+            return (
+                conn.execute(
+                    text("SELECT count FROM platform.rate_limits WHERE key = :key AND expires_at > now()"), {"key": key}
+                ).scalar()
+                or 0
+            )
 
     def get_expiry(self, key: str) -> float:
         with self.engine.connect() as conn:
-            found = conn.execute(text("SELECT extract(epoch FROM expires_at) FROM platform.rate_limits WHERE key = :key"),
-                                 {"key": key}).scalar()
+            found = conn.execute(
+                text("SELECT extract(epoch FROM expires_at) FROM platform.rate_limits WHERE key = :key"), {"key": key}
+            ).scalar()
         return float(found) if found is not None else time.time()
 
     def check(self) -> bool:

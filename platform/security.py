@@ -1,4 +1,5 @@
 """CSRF protection on every form (pages only; the API authenticates with tokens) and rate limits."""
+
 from __future__ import annotations
 
 from flask import Flask, request
@@ -16,13 +17,16 @@ SAFE = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked below, after the 423 rule
-    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)      # valid for the session
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid for the session
     csrf.init_app(app)
     from . import rate_limits  # noqa: F401 - registers the wijknet+postgresql:// storage
 
     state = app.extensions["wijknet"]
     app.config.setdefault("RATELIMIT_STORAGE_URI", state.settings.rate_limit_storage)
-    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"engine": state.engine} if app.config["RATELIMIT_STORAGE_URI"].startswith(rate_limits.SCHEME) else {})
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_OPTIONS",
+        {"engine": state.engine} if app.config["RATELIMIT_STORAGE_URI"].startswith(rate_limits.SCHEME) else {},
+    )
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
 

@@ -5,6 +5,7 @@ pgserver in var/pg) and drops it, with its tenant roles, at the end. Role names 
 database name as prefix, so runs on one server never collide; roles left by a run that was
 killed are dropped by the next one.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -128,8 +129,12 @@ def make_tenant(engine, prefix):
 def clean_env(environ: dict, **extra) -> dict:
     """The environment for a process a test starts: nothing of the developer's shell (a real
     WIJKNET_MAIL_URL, another DATABASE_URL, BIND, PORT, a Sentry DSN) reaches it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WIJKNET_", "RATELIMIT_", "REDIS_URL", "SENTRY_"))
-           and k not in ("DATABASE_URL", "BIND", "PORT", "SECRET_KEY", "WEB_CONCURRENCY")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("WIJKNET_", "RATELIMIT_", "REDIS_URL", "SENTRY_"))
+        and k not in ("DATABASE_URL", "BIND", "PORT", "SECRET_KEY", "WEB_CONCURRENCY")
+    }
     env.update(environ, **extra)
     return env
 

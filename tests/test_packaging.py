@@ -1,4 +1,5 @@
 """SPEC §2: folder layout, import names, and the standard library's `platform` intact."""
+
 import os
 import subprocess
 import sys

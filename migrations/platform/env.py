@@ -1,4 +1,5 @@
 """Alembic environment for the `platform` schema."""
+
 from alembic import context
 from sqlalchemy import create_engine, text
 

@@ -4,6 +4,7 @@
 tenant, as the tenant's role (platform/tenancy/migrate.py). This file serves `alembic
 revision --autogenerate` against one tenant: `-x schema=t_000001`.
 """
+
 from alembic import context
 from sqlalchemy import create_engine, text
 

@@ -2,6 +2,7 @@
 
 They change the platform's registry (which modules a lab has, with which settings) and
 record each change in the lab's own audit log after the platform commits (follow_up)."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -27,8 +28,9 @@ def _row(session: Session, tenant: Tenant, name: str) -> ModuleSetting:
         module = get_module(name)
     except LookupError:
         raise ModuleError(_l("There is no such module."), status=404, code="module.unknown") from None
-    row = session.scalars(locked(select(ModuleSetting).where(ModuleSetting.tenant_id == tenant.id,
-                                                             ModuleSetting.module == name))).one_or_none()
+    row = session.scalars(
+        locked(select(ModuleSetting).where(ModuleSetting.tenant_id == tenant.id, ModuleSetting.module == name))
+    ).one_or_none()
     if row is None:  # a module added to the installation after the lab was made
         row = ModuleSetting(tenant_id=tenant.id, module=name, enabled=False, settings=module.default_settings())
         session.add(row)
@@ -43,8 +45,9 @@ def switch_module(session: Session, tenant: Tenant, admin: User, name: str, *, o
     if row.enabled != on:
         row.enabled = on
         session.flush()
-        audit_after_commit(session, tenant.id, "module.switched_on" if on else "module.switched_off",
-                           actor_user_id=admin.id, module=name)
+        audit_after_commit(
+            session, tenant.id, "module.switched_on" if on else "module.switched_off", actor_user_id=admin.id, module=name
+        )
     return row
 
 
@@ -55,8 +58,9 @@ def change_module_settings(session: Session, tenant: Tenant, admin: User, name: 
     try:
         clean = module.settings().load(raw)
     except ValidationError as exc:
-        raise ModuleError(_l("Please correct the marked fields."), code="module.settings_invalid",
-                          errors=field_messages(exc.messages)) from None
+        raise ModuleError(
+            _l("Please correct the marked fields."), code="module.settings_invalid", errors=field_messages(exc.messages)
+        ) from None
     row = _row(session, tenant, name)
     before = module.settings_from(row.settings)
     if clean != before:

@@ -1,6 +1,7 @@
 """A module's settings form, derived from its marshmallow schema: each field becomes an
 input of the right kind, with the label and choices the schema declares in its metadata;
 what comes back from the form is read into what the schema loads."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from marshmallow import Schema, fields, validate
 @dataclass(frozen=True)
 class FormField:
     name: str
-    kind: str            # checkbox, number, select, lines, text
+    kind: str  # checkbox, number, select, lines, text
     label: str
     choices: tuple = ()  # (value, label) for select
     minimum: int | None = None
@@ -26,7 +27,9 @@ def form_fields(schema: type[Schema]) -> list[FormField]:
             found.append(FormField(name, "checkbox", label))
         elif isinstance(field, fields.Integer):
             bounds = next((v for v in _validators(field) if isinstance(v, validate.Range)), None)
-            found.append(FormField(name, "number", label, minimum=getattr(bounds, "min", None), maximum=getattr(bounds, "max", None)))
+            found.append(
+                FormField(name, "number", label, minimum=getattr(bounds, "min", None), maximum=getattr(bounds, "max", None))
+            )
         elif isinstance(field, fields.List):
             found.append(FormField(name, "lines", label))
         elif "choices" in field.metadata:

@@ -1,5 +1,6 @@
 """The tenant admin console (/t/<slug>/admin/): the lab's modules, switched on and off and
 configured through a form derived from each module's settings schema. Admins only."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
@@ -58,5 +59,13 @@ def module_settings(name: str):
             _forget()
         except ModuleError as exc:
             error, errors, status, values = exc.message, exc.errors, exc.status, raw
-    return render_template("admin/module_settings.html", tenant=tenant, module=module, fields=form_fields(module.settings),
-                           values=form_values(module.settings, values), error=error, errors=errors, saved=saved), status
+    return render_template(
+        "admin/module_settings.html",
+        tenant=tenant,
+        module=module,
+        fields=form_fields(module.settings),
+        values=form_values(module.settings, values),
+        error=error,
+        errors=errors,
+        saved=saved,
+    ), status

@@ -3,6 +3,7 @@ web server; every module adds its own group (its record's `cli`).
 
 Exit codes: 0 done, 1 the work failed (message on stderr), 2 wrong usage.
 """
+
 from __future__ import annotations
 
 import click

@@ -1,4 +1,5 @@
 """What every command needs: the app's state and who is acting (for the audit logs)."""
+
 from __future__ import annotations
 
 import getpass

@@ -1,4 +1,5 @@
 """`wijknet db`: the platform schema, then every tenant that is behind."""
+
 from __future__ import annotations
 
 import sys
@@ -32,7 +33,9 @@ def _run_tenant_migrations(*, jobs: int, slugs) -> None:
     def on_start(total: int) -> None:
         click.echo(f"tenants behind head: {total}")
         if total:
-            bar_holder["bar"] = click.progressbar(length=total, label="migrating tenants", file=sys.stderr, show_pos=True, show_eta=True)
+            bar_holder["bar"] = click.progressbar(
+                length=total, label="migrating tenants", file=sys.stderr, show_pos=True, show_eta=True
+            )
             bar_holder["bar"].__enter__()
 
     def on_result(result) -> None:
@@ -40,8 +43,13 @@ def _run_tenant_migrations(*, jobs: int, slugs) -> None:
 
     try:
         summary = migrations.upgrade_tenants(
-            state.engine, state.settings.migrations_dir, jobs=jobs, slugs=slugs,
-            on_start=on_start, on_result=on_result, prepared_statements=state.settings.prepared_statements,
+            state.engine,
+            state.settings.migrations_dir,
+            jobs=jobs,
+            slugs=slugs,
+            on_start=on_start,
+            on_result=on_result,
+            prepared_statements=state.settings.prepared_statements,
         )
     finally:
         if "bar" in bar_holder:

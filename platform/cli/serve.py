@@ -1,4 +1,5 @@
 """`wijknet demo seed` and `wijknet serve` (gunicorn, with the demo sign-in and the worker for `make run`)."""
+
 from __future__ import annotations
 
 import json
@@ -73,10 +74,14 @@ def serve(bind: str, workers: int | None, demo_login: bool, demo_login_port: int
         raise click.ClickException(f"--bind {bind!r} is not HOST:PORT, e.g. 127.0.0.1:8000.")
     port = int(port_text)
     if not _port_free(host.strip("[]"), port):
-        raise click.ClickException(f"{host}:{port} is already in use. Choose another port: PORT=8080 make run (or BIND=127.0.0.1:8080).")
+        raise click.ClickException(
+            f"{host}:{port} is already in use. Choose another port: PORT=8080 make run (or BIND=127.0.0.1:8080)."
+        )
     demo_login_port = demo_login_port or port + 1
     if demo_login and not _port_free("127.0.0.1", demo_login_port):
-        raise click.ClickException(f"127.0.0.1:{demo_login_port} (the demo sign-in service) is already in use; use --demo-login-port.")
+        raise click.ClickException(
+            f"127.0.0.1:{demo_login_port} (the demo sign-in service) is already in use; use --demo-login-port."
+        )
 
     from ..config import repository_root
     from ..demo.seed import LABS, PEOPLE
@@ -98,8 +103,16 @@ def serve(bind: str, workers: int | None, demo_login: bool, demo_login_port: int
         issuer = f"http://127.0.0.1:{demo_login_port}"
         providers = [p.__dict__ for p in state.settings.oidc_providers]
         # The demo provider vouches for the demo people's addresses (they were made by the seed).
-        providers.append({"name": "demo", "label": "Demo-ID", "issuer": issuer, "client_id": "wijknet-demo",
-                          "client_secret": "demo-only", "link_verified_email": True})
+        providers.append(
+            {
+                "name": "demo",
+                "label": "Demo-ID",
+                "issuer": issuer,
+                "client_id": "wijknet-demo",
+                "client_secret": "demo-only",
+                "link_verified_email": True,
+            }
+        )
         env["WIJKNET_OIDC_PROVIDERS"] = json.dumps(providers)
         claims = []
         for email, name, _roles, _staff in PEOPLE:
@@ -109,10 +122,13 @@ def serve(bind: str, workers: int | None, demo_login: bool, demo_login_port: int
         for email, name, roles, staff in PEOPLE:
             what = "network staff" if staff else ", ".join(f"{role} of {names[slug]}" for slug, role in roles.items())
             announcements.append(f"  {email:<28} {name:<18} {what}")
-        helpers.append(subprocess.Popen(
-            [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(demo_login_port), *claims],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        ))
+        helpers.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(demo_login_port), *claims],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
     worker_command = None
     if with_worker:
         exe = shutil.which("wijknet") or os.path.join(os.path.dirname(sys.executable), "wijknet")
@@ -135,7 +151,9 @@ def serve(bind: str, workers: int | None, demo_login: bool, demo_login_port: int
                     click.echo(f"  email (not sent)       {base}/dev/outbox (network staff)")
                 for line in announcements:
                     click.echo(line)
-                click.echo("\nStop with Ctrl-C. The embedded PostgreSQL keeps running for the next start; `make clean-db` stops it.\n")
+                click.echo(
+                    "\nStop with Ctrl-C. The embedded PostgreSQL keeps running for the next start; `make clean-db` stops it.\n"
+                )
                 announced = True
             time.sleep(0.5 if not announced else 1)
             # The worker should never end on its own; if it does (a crash), start another.

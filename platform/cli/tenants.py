@@ -1,4 +1,5 @@
 """`wijknet tenants`: living labs: create, list, migrate, suspend, resume, add a domain, delete."""
+
 from __future__ import annotations
 
 import json
@@ -39,15 +40,23 @@ def tenants_create(slug, name, type_, region, tagline, plan, modules, admin_emai
     from ..identity.joining import JoinError, invite_first_admin
 
     state = _state()
-    spec = TenantSpec(slug=slug, name=name, type=type_, region=region, tagline=tagline, plan=plan, modules=_modules_option(modules))
+    spec = TenantSpec(
+        slug=slug, name=name, type=type_, region=region, tagline=tagline, plan=plan, modules=_modules_option(modules)
+    )
     shown: dict = {}
 
     def first_admin(session, tenant):
         shown["link"] = invite_first_admin(session, tenant, admin_email, public_url=state.settings.public_url, actor=_actor())
 
     try:
-        tenant = provision_tenant(state.engine, spec, role_prefix=state.role_prefix, migrations_dir=state.settings.migrations_dir,
-                                  actor=_actor(), first_admin=first_admin if admin_email else None)
+        tenant = provision_tenant(
+            state.engine,
+            spec,
+            role_prefix=state.role_prefix,
+            migrations_dir=state.settings.migrations_dir,
+            actor=_actor(),
+            first_admin=first_admin if admin_email else None,
+        )
     except (ProvisioningError, TenantActionError, JoinError) as exc:
         raise click.ClickException(str(exc)) from None
     state.directory.forget(slug)
@@ -74,10 +83,19 @@ def tenants_list(as_json: bool) -> None:
             modules.setdefault(tenant_id, []).append(module)
         data = [
             {
-                "id": t.id, "slug": t.slug, "name": t.name, "type": t.type, "region": t.region, "plan": t.plan,
-                "status": t.status, "schema": t.schema_name, "role": t.role_name, "schema_version": t.schema_version,
+                "id": t.id,
+                "slug": t.slug,
+                "name": t.name,
+                "type": t.type,
+                "region": t.region,
+                "plan": t.plan,
+                "status": t.status,
+                "schema": t.schema_name,
+                "role": t.role_name,
+                "schema_version": t.schema_version,
                 "migration_error": (t.migration_error or "").splitlines()[0] if t.migration_error else None,
-                "modules": modules.get(t.id, []), "created_at": t.created_at.isoformat(),
+                "modules": modules.get(t.id, []),
+                "created_at": t.created_at.isoformat(),
             }
             for t in rows
         ]

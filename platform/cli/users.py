@@ -1,4 +1,5 @@
 """`wijknet users` and `wijknet tokens`: people, and personal access tokens for a lab's API."""
+
 from __future__ import annotations
 
 import click
@@ -90,12 +91,21 @@ def tokens_list(slug: str) -> None:
         except TenantActionError as exc:
             raise click.ClickException(str(exc)) from None
         rows = session.execute(
-            select(ApiToken, User.email).join(User, User.id == ApiToken.user_id).where(ApiToken.tenant_id == tenant.id).order_by(ApiToken.id)
+            select(ApiToken, User.email)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.tenant_id == tenant.id)
+            .order_by(ApiToken.id)
         ).all()
     if not rows:
         click.echo("No tokens.")
     for token, email in rows:
-        state_text = "revoked" if token.revoked_at else f"last used {token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never used"
+        state_text = (
+            "revoked"
+            if token.revoked_at
+            else f"last used {token.last_used_at:%Y-%m-%d %H:%M}"
+            if token.last_used_at
+            else "never used"
+        )
         click.echo(f"{token.id:>6}  {token.prefix}…  {email}  {token.name}  {state_text}")
 
 

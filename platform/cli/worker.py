@@ -1,4 +1,5 @@
 """`wijknet worker`: background jobs (email, module jobs) from the database queue."""
+
 from __future__ import annotations
 
 import click

@@ -1,4 +1,5 @@
 """The demo network: three living labs modelled on real kinds, with their people."""
+
 from __future__ import annotations
 
 from typing import Iterator
@@ -13,20 +14,31 @@ from ..tenancy.provisioning import TenantSpec, provision_tenant
 
 LABS = [
     TenantSpec(
-        slug="de-werkplaats", name="De Werkplaats", type="cooperative", region="Utrecht Zuilen",
+        slug="de-werkplaats",
+        name="De Werkplaats",
+        type="cooperative",
+        region="Utrecht Zuilen",
         tagline="Twaalf zelfstandigen delen een oud schoolgebouw: werkplekken, gereedschap en opdrachten.",
-        plan="buurt", modules=("board", "assets", "ledger"),
+        plan="buurt",
+        modules=("board", "assets", "ledger"),
     ),
     TenantSpec(
-        slug="startersco", name="Starterscoöperatie Op Eigen Kracht", type="social_cooperative",
+        slug="startersco",
+        name="Starterscoöperatie Op Eigen Kracht",
+        type="social_cooperative",
         region="Amsterdam Nieuw-West",
         tagline="Mensen uit de bijstand bouwen samen een eigen bedrijf op, met coaching en gedeelde administratie.",
-        plan="pilot", modules=("board", "contracts", "ledger"),
+        plan="pilot",
+        modules=("board", "contracts", "ledger"),
     ),
     TenantSpec(
-        slug="tarwewijk", name="All Inclusive Wijk Tarwewijk", type="wijkbedrijf", region="Rotterdam-Zuid",
+        slug="tarwewijk",
+        name="All Inclusive Wijk Tarwewijk",
+        type="wijkbedrijf",
+        region="Rotterdam-Zuid",
         tagline="Het wijkbedrijf onderhoudt groen en woningen voor gemeente en corporatie, met werk voor bewoners.",
-        plan="netwerk", modules=("board", "assets", "contracts", "ledger"),
+        plan="netwerk",
+        modules=("board", "assets", "contracts", "ledger"),
     ),
 ]
 

@@ -3,6 +3,7 @@
 Pages answer an anonymous visitor with the login page and anyone without the role with
 the same 404 as for a page that does not exist; the API answers 401 and 404.
 """
+
 from __future__ import annotations
 
 from flask import g

@@ -1,5 +1,6 @@
 """Accounts made in advance by an operator (`wijknet users add`, staff): the person takes
 theirs through a claim link, sent by email and shown to the operator once."""
+
 from __future__ import annotations
 
 from flask import render_template
@@ -19,6 +20,10 @@ def claim_account_by_email(session: Session, user: User, *, public_url: str, act
     token = create_claim(session, user, actor=actor)
     link = f"{public_url}/claim/{token}"
     if clean_email(user.email):
-        queue_email(session, to=user.email, subject=_("Your account on wijknet"),
-                    body=render_template("mail/account_claim.txt", name=user.name, link=link))
+        queue_email(
+            session,
+            to=user.email,
+            subject=_("Your account on wijknet"),
+            body=render_template("mail/account_claim.txt", name=user.name, link=link),
+        )
     return link

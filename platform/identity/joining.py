@@ -1,5 +1,6 @@
 """Joining a living lab: invitations (single use, expiring, giving a role) and the join
 policy (invite only, open, or open with an admin's approval). One function per action."""
+
 from __future__ import annotations
 
 import secrets
@@ -38,14 +39,16 @@ def require_admin(session: Session, tenant: Tenant, user: User) -> None:
         raise JoinError(_l("Only an administrator of this living lab can do that."), status=404, code="join.admin_only")
 
 
-def create_invitation(session: Session, tenant: Tenant, inviter: User, *, email: str, role: str = "member",
-                      days: int = INVITATION_DAYS) -> tuple[Invitation, str]:
+def create_invitation(
+    session: Session, tenant: Tenant, inviter: User, *, email: str, role: str = "member", days: int = INVITATION_DAYS
+) -> tuple[Invitation, str]:
     require_admin(session, tenant, inviter)
     return make_invitation(session, tenant, email=email, role=role, invited_by=inviter.id, days=days)
 
 
-def make_invitation(session: Session, tenant: Tenant, *, email: str, role: str, invited_by: int | None = None,
-                    days: int = INVITATION_DAYS) -> tuple[Invitation, str]:
+def make_invitation(
+    session: Session, tenant: Tenant, *, email: str, role: str, invited_by: int | None = None, days: int = INVITATION_DAYS
+) -> tuple[Invitation, str]:
     """An invitation and its link's token (shown once); for admins (above) and operators."""
     email = clean_email(email)
     if email is None:
@@ -54,7 +57,11 @@ def make_invitation(session: Session, tenant: Tenant, *, email: str, role: str, 
         raise JoinError.on_field("role", _l("Choose a role: member, moderator or administrator."), code="join.role_invalid")
     plaintext = secrets.token_urlsafe(24)
     invitation = Invitation(
-        tenant_id=tenant.id, email=email, role=role, token_hash=token_hash(plaintext), invited_by=invited_by,
+        tenant_id=tenant.id,
+        email=email,
+        role=role,
+        token_hash=token_hash(plaintext),
+        invited_by=invited_by,
         expires_at=datetime.now(timezone.utc) + timedelta(days=days),
     )
     session.add(invitation)
@@ -62,8 +69,9 @@ def make_invitation(session: Session, tenant: Tenant, *, email: str, role: str, 
     return invitation, plaintext
 
 
-def invite_by_email(session: Session, tenant: Tenant, inviter: User, *, email: str, role: str = "member",
-                    link_for: Callable[[str], str]) -> tuple[Invitation, str]:
+def invite_by_email(
+    session: Session, tenant: Tenant, inviter: User, *, email: str, role: str = "member", link_for: Callable[[str], str]
+) -> tuple[Invitation, str]:
     """Make an invitation and queue the email with its link (sent only if this commits)."""
     invitation, token = create_invitation(session, tenant, inviter, email=email, role=role)
     send_invitation(session, tenant, invitation, link_for(token), inviter_name=inviter.name)
@@ -71,8 +79,14 @@ def invite_by_email(session: Session, tenant: Tenant, inviter: User, *, email: s
 
 
 def send_invitation(session: Session, tenant: Tenant, invitation: Invitation, link: str, *, inviter_name: str) -> None:
-    body = render_template("mail/invitation.txt", inviter=inviter_name, tenant=tenant.name, role=role_label(invitation.role),
-                           expires=format_date(invitation.expires_at, "long"), link=link)
+    body = render_template(
+        "mail/invitation.txt",
+        inviter=inviter_name,
+        tenant=tenant.name,
+        role=role_label(invitation.role),
+        expires=format_date(invitation.expires_at, "long"),
+        link=link,
+    )
     queue_email(session, to=invitation.email, subject=_("Invitation to join %(tenant)s", tenant=tenant.name), body=body)
 
 
@@ -82,16 +96,29 @@ def invite_first_admin(session: Session, tenant: Tenant, email: str, *, public_u
     clean = clean_email(email)
     if clean is None:
         raise JoinError(f"{email!r} is not an email address.", code="join.email_invalid")
-    open_one = session.scalar(select(Invitation.id).where(
-        Invitation.tenant_id == tenant.id, Invitation.role == "admin", Invitation.accepted_at.is_(None),
-        Invitation.expires_at > datetime.now(timezone.utc), func.lower(Invitation.email) == clean.lower()))
+    open_one = session.scalar(
+        select(Invitation.id).where(
+            Invitation.tenant_id == tenant.id,
+            Invitation.role == "admin",
+            Invitation.accepted_at.is_(None),
+            Invitation.expires_at > datetime.now(timezone.utc),
+            func.lower(Invitation.email) == clean.lower(),
+        )
+    )
     if open_one is not None:
         return None
     invitation, token = make_invitation(session, tenant, email=clean, role="admin")
     link = f"{public_url}/t/{tenant.slug}/invitation/{token}"
     send_invitation(session, tenant, invitation, link, inviter_name="wijknet")
-    session.add(StaffAuditEntry(actor=actor, action="tenant.first_admin_invited", tenant_id=tenant.id,
-                                tenant_slug=tenant.slug, detail={"email": clean}))
+    session.add(
+        StaffAuditEntry(
+            actor=actor,
+            action="tenant.first_admin_invited",
+            tenant_id=tenant.id,
+            tenant_slug=tenant.slug,
+            detail={"email": clean},
+        )
+    )
     return link
 
 
@@ -111,7 +138,11 @@ def find_invitation(session: Session, tenant: Tenant, plaintext: str, *, for_upd
 def accept_invitation(session: Session, tenant: Tenant, plaintext: str, user: User) -> Membership:
     invitation = find_invitation(session, tenant, plaintext, for_update=True)  # locked and re-read: used once
     if user.tenant_id is not None and user.tenant_id != tenant.id:
-        raise JoinError(_l("You signed in through another living lab's own sign-in service. Sign in with a general account to join."), status=403, code="join.other_lab_account")
+        raise JoinError(
+            _l("You signed in through another living lab's own sign-in service. Sign in with a general account to join."),
+            status=403,
+            code="join.other_lab_account",
+        )
     invitation.accepted_at = datetime.now(timezone.utc)
     invitation.accepted_by = user.id
     current = membership_of(session, tenant.id, user.id)
@@ -131,8 +162,15 @@ def set_join_policy(session: Session, tenant: Tenant, policy: str, *, actor: str
     if policy not in JOIN_POLICIES:
         raise JoinError(f"Join policy must be one of: {', '.join(JOIN_POLICIES)}.", code="join.policy_invalid")
     if tenant.join_policy != policy:
-        session.add(StaffAuditEntry(actor=actor, action="tenant.join_policy", tenant_id=tenant.id, tenant_slug=tenant.slug,
-                                    detail={"from": tenant.join_policy, "to": policy}))
+        session.add(
+            StaffAuditEntry(
+                actor=actor,
+                action="tenant.join_policy",
+                tenant_id=tenant.id,
+                tenant_slug=tenant.slug,
+                detail={"from": tenant.join_policy, "to": policy},
+            )
+        )
         tenant.join_policy = policy
         session.flush()
 
@@ -143,23 +181,34 @@ def join(session: Session, tenant: Tenant, user: User) -> Membership | JoinReque
     if existing is not None:
         return existing
     if user.tenant_id is not None and user.tenant_id != tenant.id:
-        raise JoinError(_l("You signed in through another living lab's own sign-in service. Sign in with a general account to join."), status=403, code="join.other_lab_account")
+        raise JoinError(
+            _l("You signed in through another living lab's own sign-in service. Sign in with a general account to join."),
+            status=403,
+            code="join.other_lab_account",
+        )
     if tenant.join_policy == "open":
         return add_member(session, tenant, user, "member")
     if tenant.join_policy == "approval":
         # A double submit (or two tabs) waits here for the first and finds its request.
-        session.execute(pg_insert(JoinRequest).values(tenant_id=tenant.id, user_id=user.id)
-                        .on_conflict_do_nothing(index_elements=["tenant_id", "user_id"]))
-        request = session.scalars(locked(select(JoinRequest).where(
-            JoinRequest.tenant_id == tenant.id, JoinRequest.user_id == user.id))).one()
+        session.execute(
+            pg_insert(JoinRequest)
+            .values(tenant_id=tenant.id, user_id=user.id)
+            .on_conflict_do_nothing(index_elements=["tenant_id", "user_id"])
+        )
+        request = session.scalars(
+            locked(select(JoinRequest).where(JoinRequest.tenant_id == tenant.id, JoinRequest.user_id == user.id))
+        ).one()
         if request.decision == "declined":
-            raise JoinError(_l("Your request to join was declined. Ask an administrator."), status=403, code="join.request_declined")
+            raise JoinError(
+                _l("Your request to join was declined. Ask an administrator."), status=403, code="join.request_declined"
+            )
         return request
     raise JoinError(_l("This living lab is by invitation only."), status=403, code="join.invitation_only")
 
 
-def decide_join_request(session: Session, tenant: Tenant, admin: User, request_id: int, *, approve: bool,
-                        home_link: str | None = None) -> JoinRequest:
+def decide_join_request(
+    session: Session, tenant: Tenant, admin: User, request_id: int, *, approve: bool, home_link: str | None = None
+) -> JoinRequest:
     """Approve or decline; an approved person gets a welcome email when `home_link` is given."""
     require_admin(session, tenant, admin)
     request = session.scalars(
@@ -174,6 +223,10 @@ def decide_join_request(session: Session, tenant: Tenant, admin: User, request_i
         person = session.get(User, request.user_id)
         add_member(session, tenant, person, "member")
         if home_link and clean_email(person.email):
-            queue_email(session, to=person.email, subject=_("Welcome to %(tenant)s", tenant=tenant.name),
-                        body=render_template("mail/join_approved.txt", name=person.name, tenant=tenant.name, link=home_link))
+            queue_email(
+                session,
+                to=person.email,
+                subject=_("Welcome to %(tenant)s", tenant=tenant.name),
+                body=render_template("mail/join_approved.txt", name=person.name, tenant=tenant.name, link=home_link),
+            )
     return request

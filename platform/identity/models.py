@@ -1,4 +1,5 @@
 """Global users and their memberships of tenants (platform schema)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,8 +24,13 @@ class User(PlatformBase):
         # Email addresses are unique among network users, and among the users of one lab's
         # own providers; a lab's provider cannot take a network user's address.
         Index("uq_users_email_lower", text("lower(email)"), unique=True, postgresql_where=text("tenant_id IS NULL")),
-        Index("uq_users_tenant_id_email_lower", "tenant_id", text("lower(email)"), unique=True,
-              postgresql_where=text("tenant_id IS NOT NULL")),
+        Index(
+            "uq_users_tenant_id_email_lower",
+            "tenant_id",
+            text("lower(email)"),
+            unique=True,
+            postgresql_where=text("tenant_id IS NOT NULL"),
+        ),
         CheckConstraint("NOT (is_staff AND tenant_id IS NOT NULL)", name="staff_is_network_wide"),
     )
 

@@ -9,6 +9,7 @@ Who is trusted for what (docs/decisions/0003-who-a-login-provider-may-vouch-for.
   account made for its verified address; any other provider may not;
 - otherwise an account made in advance is taken only through its claim link.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -48,18 +49,27 @@ def clean_email(raw) -> str | None:
 
 def network_user_by_email(session: Session, email: str) -> User | None:
     """The network user (not a lab's own) with this address."""
-    return session.scalars(
-        select(User).where(func.lower(User.email) == email.lower(), User.tenant_id.is_(None))
-    ).one_or_none()
+    return session.scalars(select(User).where(func.lower(User.email) == email.lower(), User.tenant_id.is_(None))).one_or_none()
 
 
-def user_for_identity(session: Session, *, issuer: str, subject: str, claims: dict, tenant_id: int | None = None,
-                      link_verified_email: bool = False, claim_token: str | None = None) -> User:
+def user_for_identity(
+    session: Session,
+    *,
+    issuer: str,
+    subject: str,
+    claims: dict,
+    tenant_id: int | None = None,
+    link_verified_email: bool = False,
+    claim_token: str | None = None,
+) -> User:
     """The user of this identity; made (or, with a claim, taken) at the first login."""
-    identity = session.scalars(select(Identity).where(
-        Identity.issuer == issuer, Identity.subject == subject,
-        Identity.tenant_id.is_(None) if tenant_id is None else Identity.tenant_id == tenant_id,
-    )).one_or_none()
+    identity = session.scalars(
+        select(Identity).where(
+            Identity.issuer == issuer,
+            Identity.subject == subject,
+            Identity.tenant_id.is_(None) if tenant_id is None else Identity.tenant_id == tenant_id,
+        )
+    ).one_or_none()
     email = clean_email(claims.get("email"))
     if identity is not None:
         identity.last_login_at = func.now()
@@ -74,12 +84,18 @@ def user_for_identity(session: Session, *, issuer: str, subject: str, claims: di
         if user is not None:
             has_login = session.scalar(select(func.count()).select_from(Identity).where(Identity.user_id == user.id))
             if has_login or not link_verified_email or claims.get("email_verified") is not True:
-                raise LoginRefused(_l("An account with this email address already exists. Sign in the way you did before."), code="login.account_exists")
+                raise LoginRefused(
+                    _l("An account with this email address already exists. Sign in the way you did before."),
+                    code="login.account_exists",
+                )
     if user is None:
-        if tenant_id is not None and email and session.scalar(select(User.id).where(
-                User.tenant_id == tenant_id, func.lower(User.email) == email.lower())):
+        if (
+            tenant_id is not None
+            and email
+            and session.scalar(select(User.id).where(User.tenant_id == tenant_id, func.lower(User.email) == email.lower()))
+        ):
             email = None  # another login of this lab's provider has this address: keep ours without it
-        name = (claims.get("name") or claims.get("preferred_username") or (email or "").split("@")[0] or "Bewoner")
+        name = claims.get("name") or claims.get("preferred_username") or (email or "").split("@")[0] or "Bewoner"
         user = User(email=email, name=" ".join(str(name).split())[:NAME_MAX] or "Bewoner", tenant_id=tenant_id)
         session.add(user)
         session.flush()
@@ -91,10 +107,18 @@ def user_for_identity(session: Session, *, issuer: str, subject: str, claims: di
 def create_claim(session: Session, user: User, *, actor: str, days: int = CLAIM_DAYS) -> str:
     """A claim link's token for an account made in advance; only its hash is kept."""
     if user.tenant_id is not None:
-        raise LoginRefused(_l("This account belongs to a living lab's own sign-in service."), status=409, code="login.lab_account")
+        raise LoginRefused(
+            _l("This account belongs to a living lab's own sign-in service."), status=409, code="login.lab_account"
+        )
     plaintext = secrets.token_urlsafe(24)
-    session.add(AccountClaim(user_id=user.id, token_hash=token_hash(plaintext), created_by=actor,
-                             expires_at=datetime.now(timezone.utc) + timedelta(days=days)))
+    session.add(
+        AccountClaim(
+            user_id=user.id,
+            token_hash=token_hash(plaintext),
+            created_by=actor,
+            expires_at=datetime.now(timezone.utc) + timedelta(days=days),
+        )
+    )
     session.flush()
     return plaintext
 
@@ -116,7 +140,9 @@ def take_claim(session: Session, plaintext: str) -> User:
     claim = find_claim(session, plaintext, for_update=True)
     user = session.get(User, claim.user_id)
     if session.scalar(select(func.count()).select_from(Identity).where(Identity.user_id == user.id)):
-        raise LoginRefused(_l("This account has already been taken. Sign in the way you did before."), status=409, code="login.account_taken")
+        raise LoginRefused(
+            _l("This account has already been taken. Sign in the way you did before."), status=409, code="login.account_taken"
+        )
     claim.claimed_at = datetime.now(timezone.utc)
     session.flush()
     return user

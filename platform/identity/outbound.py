@@ -10,6 +10,7 @@ client secret. So for these providers only:
   a byte is sent (`WIJKNET_PROVIDER_PRIVATE_ADDRESSES`, never in production);
 - no proxies from the environment, no redirects, a time-out, and at most 256 kB read.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -42,8 +43,7 @@ def is_public_address(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast
-                or ip.is_unspecified)
+    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified)
 
 
 def check_url(url: str, *, issuer: str | None = None) -> None:

@@ -2,6 +2,7 @@
 
 The client secret is stored encrypted with the key from WIJKNET_SECRETS_KEY (Fernet); it is
 never shown again after saving."""
+
 from __future__ import annotations
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -30,11 +31,25 @@ def decrypt(key: str, ciphertext: str) -> str:
     try:
         return Fernet(key.encode()).decrypt(ciphertext.encode()).decode()
     except InvalidToken:
-        raise ProviderError(_l("This sign-in option cannot be used: its secret cannot be read."), status=503, code="login_provider.secret_unreadable") from None
+        raise ProviderError(
+            _l("This sign-in option cannot be used: its secret cannot be read."),
+            status=503,
+            code="login_provider.secret_unreadable",
+        ) from None
 
 
-def add_tenant_provider(session: Session, tenant: Tenant, admin: User, *, label: str, issuer: str, client_id: str,
-                        client_secret: str, key: str, allow_loopback_http: bool = False) -> TenantLoginProvider:
+def add_tenant_provider(
+    session: Session,
+    tenant: Tenant,
+    admin: User,
+    *,
+    label: str,
+    issuer: str,
+    client_id: str,
+    client_secret: str,
+    key: str,
+    allow_loopback_http: bool = False,
+) -> TenantLoginProvider:
     require_admin(session, tenant, admin)
     label, issuer, client_id = (label or "").strip(), (issuer or "").strip().rstrip("/"), (client_id or "").strip()
     errors = {}
@@ -49,8 +64,14 @@ def add_tenant_provider(session: Session, tenant: Tenant, admin: User, *, label:
         errors["client_secret"] = [_l("Fill in the client secret.")]
     if errors:
         raise ProviderError(_l("Please correct the marked fields."), errors=errors, code="login_provider.invalid")
-    provider = TenantLoginProvider(tenant_id=tenant.id, label=label, issuer=issuer, client_id=client_id,
-                                   client_secret_encrypted=encrypt(key, client_secret), created_by=admin.id)
+    provider = TenantLoginProvider(
+        tenant_id=tenant.id,
+        label=label,
+        issuer=issuer,
+        client_id=client_id,
+        client_secret_encrypted=encrypt(key, client_secret),
+        created_by=admin.id,
+    )
     session.add(provider)
     session.flush()
     return provider
@@ -58,8 +79,9 @@ def add_tenant_provider(session: Session, tenant: Tenant, admin: User, *, label:
 
 def remove_tenant_provider(session: Session, tenant: Tenant, admin: User, provider_id: int) -> None:
     require_admin(session, tenant, admin)
-    provider = session.scalars(select(TenantLoginProvider).where(
-        TenantLoginProvider.id == provider_id, TenantLoginProvider.tenant_id == tenant.id)).one_or_none()
+    provider = session.scalars(
+        select(TenantLoginProvider).where(TenantLoginProvider.id == provider_id, TenantLoginProvider.tenant_id == tenant.id)
+    ).one_or_none()
     if provider is None:
         raise ProviderError(_l("No such sign-in option."), status=404, code="login_provider.not_found")
     session.delete(provider)
@@ -67,9 +89,19 @@ def remove_tenant_provider(session: Session, tenant: Tenant, admin: User, provid
 
 
 def providers_of(session: Session, tenant_id: int) -> list[TenantLoginProvider]:
-    return list(session.scalars(select(TenantLoginProvider).where(TenantLoginProvider.tenant_id == tenant_id).order_by(TenantLoginProvider.id)))
+    return list(
+        session.scalars(
+            select(TenantLoginProvider).where(TenantLoginProvider.tenant_id == tenant_id).order_by(TenantLoginProvider.id)
+        )
+    )
 
 
 def as_oidc_provider(row: TenantLoginProvider, key: str) -> OidcProvider:
-    return OidcProvider(name=f"{NAME_PREFIX}{row.id}", label=row.label, issuer=row.issuer, client_id=row.client_id,
-                        client_secret=decrypt(key, row.client_secret_encrypted), tenant_id=row.tenant_id)
+    return OidcProvider(
+        name=f"{NAME_PREFIX}{row.id}",
+        label=row.label,
+        issuer=row.issuer,
+        client_id=row.client_id,
+        client_secret=decrypt(key, row.client_secret_encrypted),
+        tenant_id=row.tenant_id,
+    )

@@ -1,5 +1,6 @@
 """Pages for joining a living lab: the join page, an invitation, and the admin's list of
 invitations and join requests. Thin: the rules live in joining.py."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
@@ -39,8 +40,15 @@ def join_page():
             g.pop("membership", None)
         except JoinError as exc:
             error = exc.message
-    return render_template("joining/join.html", tenant=current_tenant(), policy=tenant.join_policy, outcome=outcome,
-                           error=error, membership=current_membership(), login_url=_login_url()), 400 if error else 200
+    return render_template(
+        "joining/join.html",
+        tenant=current_tenant(),
+        policy=tenant.join_policy,
+        outcome=outcome,
+        error=error,
+        membership=current_membership(),
+        login_url=_login_url(),
+    ), 400 if error else 200
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
@@ -68,32 +76,50 @@ def admin_invitations():
     if request.method == "POST":
         form = {"email": request.form.get("email", ""), "role": request.form.get("role", "member")}
         try:
+
             def link_for(token: str) -> str:
                 return url_for("joining.invitation_page", token=token, _external=True)
 
-            invitation, token = invite_by_email(session, tenant, g.user, email=form["email"], role=form["role"], link_for=link_for)
+            invitation, token = invite_by_email(
+                session, tenant, g.user, email=form["email"], role=form["role"], link_for=link_for
+            )
             new_link, sent_to = link_for(token), invitation.email
             form = {"email": "", "role": "member"}
         except JoinError as exc:
             error = exc.message
     open_invitations = session.scalars(
-        select(Invitation).where(Invitation.tenant_id == tenant.id, Invitation.accepted_at.is_(None))
-        .order_by(Invitation.id.desc()).limit(50)
+        select(Invitation)
+        .where(Invitation.tenant_id == tenant.id, Invitation.accepted_at.is_(None))
+        .order_by(Invitation.id.desc())
+        .limit(50)
     ).all()
     requests = session.execute(
-        select(JoinRequest, User.name).join(User, User.id == JoinRequest.user_id)
-        .where(JoinRequest.tenant_id == tenant.id, JoinRequest.decision.is_(None)).order_by(JoinRequest.id).limit(100)
+        select(JoinRequest, User.name)
+        .join(User, User.id == JoinRequest.user_id)
+        .where(JoinRequest.tenant_id == tenant.id, JoinRequest.decision.is_(None))
+        .order_by(JoinRequest.id)
+        .limit(100)
     ).all()
-    return render_template("joining/admin.html", tenant=current_tenant(), policy=tenant.join_policy, invitations=open_invitations,
-                           requests=requests, new_link=new_link, sent_to=sent_to, error=error, form=form), 400 if error else 200
+    return render_template(
+        "joining/admin.html",
+        tenant=current_tenant(),
+        policy=tenant.join_policy,
+        invitations=open_invitations,
+        requests=requests,
+        new_link=new_link,
+        sent_to=sent_to,
+        error=error,
+        form=form,
+    ), 400 if error else 200
 
 
 @bp.post("/admin/join-requests/<int:request_id>")
 @access(role("admin"))
 def admin_decide(request_id: int):
     approve = request.form.get("decision") == "approve"
-    decide_join_request(platform_db(), _tenant_row(), g.user, request_id, approve=approve,
-                        home_link=url_for("tenant_core.home", _external=True))
+    decide_join_request(
+        platform_db(), _tenant_row(), g.user, request_id, approve=approve, home_link=url_for("tenant_core.home", _external=True)
+    )
     return redirect(url_for("joining.admin_invitations"))
 
 
@@ -113,13 +139,26 @@ def admin_login_providers():
     if request.method == "POST":
         form = {k: request.form.get(k, "") for k in ("label", "issuer", "client_id")}
         try:
-            add_tenant_provider(platform_db(), tenant, g.user, client_secret=request.form.get("client_secret", ""),
-                                key=settings.secrets_key, allow_loopback_http=not settings.is_production, **form)
+            add_tenant_provider(
+                platform_db(),
+                tenant,
+                g.user,
+                client_secret=request.form.get("client_secret", ""),
+                key=settings.secrets_key,
+                allow_loopback_http=not settings.is_production,
+                **form,
+            )
             return redirect(url_for("joining.admin_login_providers"))
         except ProviderError as exc:
             error, field_errors, status = exc.message, exc.errors, 400
-    return render_template("joining/login_providers.html", tenant=current_tenant(), providers=providers_of(platform_db(), tenant.id),
-                           form=form, error=error, field_errors=field_errors), status
+    return render_template(
+        "joining/login_providers.html",
+        tenant=current_tenant(),
+        providers=providers_of(platform_db(), tenant.id),
+        form=form,
+        error=error,
+        field_errors=field_errors,
+    ), status
 
 
 @bp.post("/admin/login-providers/<int:provider_id>/remove")

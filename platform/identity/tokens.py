@@ -1,4 +1,5 @@
 """Personal access tokens: created (shown once), looked up by hash, revoked."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,5 +1,6 @@
 """Sign in with OpenID Connect (authorization code + PKCE S256, state, nonce), claim an
 account made in advance, and sign out (everywhere)."""
+
 from __future__ import annotations
 
 from authlib.common.errors import AuthlibBaseError
@@ -56,7 +57,7 @@ def _provider(name: str):
     A lab's own provider is called only through the SSRF guard (outbound.py)."""
     if name in _providers():
         return _providers()[name]
-    provider_id = bounded_int(name[len(NAME_PREFIX):], low=1) if name.startswith(NAME_PREFIX) else None
+    provider_id = bounded_int(name[len(NAME_PREFIX) :], low=1) if name.startswith(NAME_PREFIX) else None
     if provider_id is None:
         return None
     row = platform_db().get(TenantLoginProvider, provider_id)
@@ -67,9 +68,15 @@ def _provider(name: str):
     if registered.get(name) != provider:
         oauth = current_app.extensions["wijknet_oauth"]
         oauth._clients.pop(name, None)  # authlib caches clients by name; the provider changed
-        oauth.register(name, client_id=provider.client_id, client_secret=provider.client_secret,
-                       server_metadata_url=f"{provider.issuer}/.well-known/openid-configuration",
-                       client_kwargs=dict(CLIENT_KWARGS), client_cls=GuardedOAuth2App, overwrite=True)
+        oauth.register(
+            name,
+            client_id=provider.client_id,
+            client_secret=provider.client_secret,
+            server_metadata_url=f"{provider.issuer}/.well-known/openid-configuration",
+            client_kwargs=dict(CLIENT_KWARGS),
+            client_cls=GuardedOAuth2App,
+            overwrite=True,
+        )
         registered[name] = provider
     return provider
 
@@ -108,7 +115,11 @@ def _load_user() -> None:
         if not header or tenant is None:
             return
         scheme, _, value = header.partition(" ")
-        token = authenticate(current_app.extensions["wijknet"].engine, platform_db(), value.strip()) if scheme.lower() == "bearer" else None
+        token = (
+            authenticate(current_app.extensions["wijknet"].engine, platform_db(), value.strip())
+            if scheme.lower() == "bearer"
+            else None
+        )
         if token is None:
             abort(401, description="Unknown, revoked or malformed API token.")
         if token.tenant_id != tenant.id:
@@ -176,8 +187,12 @@ def login_callback(name: str):
         return _refused(_("Signing in did not succeed. Please start again."))
     try:
         user = user_for_identity(
-            platform_db(), issuer=claims["iss"].rstrip("/"), subject=str(claims["sub"])[:255], claims=dict(claims),
-            tenant_id=provider.tenant_id, link_verified_email=provider.link_verified_email,
+            platform_db(),
+            issuer=claims["iss"].rstrip("/"),
+            subject=str(claims["sub"])[:255],
+            claims=dict(claims),
+            tenant_id=provider.tenant_id,
+            link_verified_email=provider.link_verified_email,
             claim_token=session.get("claim") if provider.tenant_id is None else None,
         )
     except LoginRefused as exc:

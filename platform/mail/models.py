@@ -1,4 +1,5 @@
 """The development outbox: what the `log` transport "sent" (never used in production)."""
+
 from __future__ import annotations
 
 from datetime import datetime

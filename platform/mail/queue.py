@@ -1,4 +1,5 @@
 """Queue an email in the caller's transaction (one function: queue_email)."""
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session

@@ -1,4 +1,5 @@
 """The worker's side of email: the send_email task and when to try again."""
+
 from __future__ import annotations
 
 import smtplib
@@ -33,7 +34,7 @@ class MailRetry(BaseRetryStrategy):
     def get_retry_decision(self, *, exception: BaseException, job) -> RetryDecision | None:
         if is_permanent(exception) or job.attempts + 1 >= MAX_ATTEMPTS:
             return None
-        return RetryDecision(retry_in={"seconds": min(self.base_seconds * 2 ** job.attempts, MAX_WAIT_SECONDS)})
+        return RetryDecision(retry_in={"seconds": min(self.base_seconds * 2**job.attempts, MAX_WAIT_SECONDS)})
 
 
 retry = MailRetry()

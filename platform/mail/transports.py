@@ -1,4 +1,5 @@
 """How an email leaves: over SMTP, or (development) into the log and the outbox table."""
+
 from __future__ import annotations
 
 import logging

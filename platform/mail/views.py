@@ -1,5 +1,6 @@
 """The development outbox page: what the `log` mailer "sent" (only with WIJKNET_MAIL_URL=log,
 which production refuses)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
@@ -27,5 +28,6 @@ def outbox():
     messages = session.scalars(
         select(DevOutboxMessage).order_by(DevOutboxMessage.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
-    return render_template("mail/outbox.html", messages=messages, total=total, page=page,
-                           pages=check_page(page, total, PAGE_SIZE))
+    return render_template(
+        "mail/outbox.html", messages=messages, total=total, page=page, pages=check_page(page, total, PAGE_SIZE)
+    )

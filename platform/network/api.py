@@ -1,4 +1,5 @@
 """Public directory of living labs: GET /api/v1/tenants (slug, name, type, region only)."""
+
 from __future__ import annotations
 
 from flask.views import MethodView
@@ -29,6 +30,9 @@ class TenantDirectory(MethodView):
         visible = Tenant.status.in_(("active", "suspended"))
         pagination_parameters.item_count = session.scalar(select(func.count()).select_from(Tenant).where(visible))
         return session.scalars(
-            select(Tenant).where(visible).order_by(Tenant.slug)
-            .limit(pagination_parameters.page_size).offset(pagination_parameters.first_item)
+            select(Tenant)
+            .where(visible)
+            .order_by(Tenant.slug)
+            .limit(pagination_parameters.page_size)
+            .offset(pagination_parameters.first_item)
         ).all()

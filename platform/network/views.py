@@ -1,4 +1,5 @@
 """The network's own pages: the landing page listing its living labs."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template

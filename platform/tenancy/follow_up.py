@@ -10,6 +10,7 @@ if the platform transaction rolls back, the job goes with it and the lab is neve
 Every kind is idempotent (it copies the platform's state, or writes under a unique key),
 so running twice, late, or out of order ends in the same place.
 """
+
 from __future__ import annotations
 
 import logging
@@ -59,8 +60,11 @@ def write_audit(engine: Engine, tenant_id: int, *, ref: str, action: str, actor_
 
     def work(lab: Session) -> str:
         actor = lab.scalar(select(Member.id).where(Member.user_id == actor_user_id)) if actor_user_id else None
-        lab.execute(pg_insert(TenantAuditEntry).values(ref=ref, action=action, actor_member_id=actor, detail=detail)
-                    .on_conflict_do_nothing(index_elements=["ref"]))
+        lab.execute(
+            pg_insert(TenantAuditEntry)
+            .values(ref=ref, action=action, actor_member_id=actor, detail=detail)
+            .on_conflict_do_nothing(index_elements=["ref"])
+        )
         return "written"
 
     return in_tenant(engine, tenant_id, work)

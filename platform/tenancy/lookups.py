@@ -3,6 +3,7 @@
 A status change made in this process is seen at once (`forget`); other processes see it
 within `tenant_cache_seconds`.
 """
+
 from __future__ import annotations
 
 import threading
@@ -21,9 +22,18 @@ _MISSING = object()
 
 def tenant_ref(tenant: Tenant, modules: tuple[str, ...], settings: dict | None = None) -> TenantRef:
     return TenantRef(
-        id=tenant.id, slug=tenant.slug, name=tenant.name, type=tenant.type, region=tenant.region,
-        tagline=tenant.tagline, plan=tenant.plan, status=tenant.status,
-        schema_name=tenant.schema_name, role_name=tenant.role_name, modules=modules, settings=settings or {},
+        id=tenant.id,
+        slug=tenant.slug,
+        name=tenant.name,
+        type=tenant.type,
+        region=tenant.region,
+        tagline=tenant.tagline,
+        plan=tenant.plan,
+        status=tenant.status,
+        schema_name=tenant.schema_name,
+        role_name=tenant.role_name,
+        modules=modules,
+        settings=settings or {},
     )
 
 
@@ -78,7 +88,9 @@ class TenantDirectory:
             if tenant is None or tenant.status not in ("active", "suspended"):
                 return None  # being provisioned or deleted: not servable
             rows = session.execute(
-                select(ModuleSetting.module, ModuleSetting.enabled, ModuleSetting.settings).where(ModuleSetting.tenant_id == tenant.id)
+                select(ModuleSetting.module, ModuleSetting.enabled, ModuleSetting.settings).where(
+                    ModuleSetting.tenant_id == tenant.id
+                )
             ).all()
             modules = tuple(sorted(name for name, enabled, _settings in rows if enabled))
             return tenant_ref(tenant, modules, {name: dict(settings or {}) for name, _enabled, settings in rows})
@@ -87,8 +99,11 @@ class TenantDirectory:
 def tenants_with_module(session: Session, module: str) -> list[int]:
     """Ids of the active tenants with `module` switched on: periodic jobs of a module visit
     these only, so a module that is off is left alone."""
-    return list(session.scalars(
-        select(Tenant.id).join(ModuleSetting, ModuleSetting.tenant_id == Tenant.id)
-        .where(Tenant.status == "active", ModuleSetting.module == module, ModuleSetting.enabled)
-        .order_by(Tenant.id)
-    ))
+    return list(
+        session.scalars(
+            select(Tenant.id)
+            .join(ModuleSetting, ModuleSetting.tenant_id == Tenant.id)
+            .where(Tenant.status == "active", ModuleSetting.module == module, ModuleSetting.enabled)
+            .order_by(Tenant.id)
+        )
+    )

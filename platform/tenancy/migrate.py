@@ -5,6 +5,7 @@ Tenant schemas each keep their own `alembic_version` table; the platform registr
 tenants that are behind is one indexed query and a no-op run over thousands of tenants
 costs one round trip.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -168,10 +169,7 @@ def migrate_tenant(engine: Engine, tenant: TenantToMigrate, migrations_dir: str)
         message = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
         with engine.begin() as conn:
             conn.execute(
-                text(
-                    "UPDATE platform.tenants SET migration_error = :error, migration_failed_at = now()"
-                    " WHERE id = :id"
-                ),
+                text("UPDATE platform.tenants SET migration_error = :error, migration_failed_at = now() WHERE id = :id"),
                 {"error": message + "\n" + traceback.format_exc(limit=3), "id": tenant.id},
             )
         return MigrationResult(tenant.id, tenant.slug, False, tenant.schema_version, tenant.schema_version, message)

@@ -1,4 +1,5 @@
 """Platform tables of the tenant registry: tenants, domains, module settings, staff audit."""
+
 from __future__ import annotations
 
 from datetime import datetime

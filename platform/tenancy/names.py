@@ -1,4 +1,5 @@
 """Slugs, host names and the database names derived from a tenant's id (never from input)."""
+
 from __future__ import annotations
 
 import re
@@ -24,10 +25,7 @@ class InvalidSlug(ValueError):
 def slug_problem(slug: str) -> str | None:
     """Why `slug` cannot name a living lab, or None when it can."""
     if not isinstance(slug, str) or not SLUG_RE.fullmatch(slug):
-        return (
-            "A slug is 3 to 40 characters: lowercase letters, digits and hyphens, "
-            "starting with a letter."
-        )
+        return "A slug is 3 to 40 characters: lowercase letters, digits and hyphens, starting with a letter."
     if slug.endswith("-") or "--" in slug:
         return "A slug may not end with a hyphen or hold two hyphens in a row."
     if slug in RESERVED_SLUGS:

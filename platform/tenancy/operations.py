@@ -1,4 +1,5 @@
 """Staff actions on tenants (one function per action). They write the staff audit log."""
+
 from __future__ import annotations
 
 from sqlalchemy import delete, select
@@ -32,14 +33,21 @@ def set_tenant_status(session: Session, slug: str, status: str, *, actor: str, r
         raise TenantActionError(f"Unknown status {status!r}.", code="tenant.status_unknown")
     tenant = get_tenant(session, slug)
     if tenant.status == "provisioning":
-        raise TenantActionError(f"{slug!r} is still being provisioned; run `wijknet tenants create` again to finish it.", code="tenant.provisioning")
+        raise TenantActionError(
+            f"{slug!r} is still being provisioned; run `wijknet tenants create` again to finish it.", code="tenant.provisioning"
+        )
     if tenant.status != status:
         old = tenant.status
         tenant.status = status
-        session.add(StaffAuditEntry(
-            actor=actor, action="tenant.suspended" if status == "suspended" else "tenant.resumed",
-            tenant_id=tenant.id, tenant_slug=slug, detail={"from": old, "reason": reason},
-        ))
+        session.add(
+            StaffAuditEntry(
+                actor=actor,
+                action="tenant.suspended" if status == "suspended" else "tenant.resumed",
+                tenant_id=tenant.id,
+                tenant_slug=slug,
+                detail={"from": old, "reason": reason},
+            )
+        )
         session.flush()
     return tenant
 
@@ -53,7 +61,9 @@ def add_domain(session: Session, slug: str, host: str, *, actor: str) -> Domain:
         raise TenantActionError(f"{clean} is already in use.", code="tenant.host_taken")
     domain = Domain(host=clean, tenant_id=tenant.id)
     session.add(domain)
-    session.add(StaffAuditEntry(actor=actor, action="tenant.domain_added", tenant_id=tenant.id, tenant_slug=slug, detail={"host": clean}))
+    session.add(
+        StaffAuditEntry(actor=actor, action="tenant.domain_added", tenant_id=tenant.id, tenant_slug=slug, detail={"host": clean})
+    )
     session.flush()
     return domain
 
@@ -81,11 +91,15 @@ def add_member(platform: Session, tenant: Tenant, user: User, role: str, *, orga
     if role not in MEMBER_ROLES:
         raise TenantActionError(f"Role must be one of: {', '.join(MEMBER_ROLES)}.", code="tenant.role_invalid")
     if user.tenant_id is not None and user.tenant_id != tenant.id:
-        raise TenantActionError("This person signed in through another living lab's own sign-in service and can only be a member there.", code="tenant.other_lab_account")
+        raise TenantActionError(
+            "This person signed in through another living lab's own sign-in service and can only be a member there.",
+            code="tenant.other_lab_account",
+        )
     # One statement that cannot collide with itself: a double-submitted join or two
     # invitations accepted at once end in one membership.
     membership_id = platform.execute(
-        pg_insert(Membership).values(tenant_id=tenant.id, user_id=user.id, role=role, organisation=organisation)
+        pg_insert(Membership)
+        .values(tenant_id=tenant.id, user_id=user.id, role=role, organisation=organisation)
         .on_conflict_do_update(index_elements=["tenant_id", "user_id"], set_={"role": role, "organisation": organisation})
         .returning(Membership.id)
     ).scalar_one()
@@ -96,8 +110,6 @@ def add_member(platform: Session, tenant: Tenant, user: User, role: str, *, orga
 
 def remove_member(platform: Session, tenant: Tenant, user: User) -> bool:
     """End `user`'s membership of `tenant`; the lab keeps their row, marked as left."""
-    gone = platform.execute(
-        delete(Membership).where(Membership.tenant_id == tenant.id, Membership.user_id == user.id)
-    ).rowcount
+    gone = platform.execute(delete(Membership).where(Membership.tenant_id == tenant.id, Membership.user_id == user.id)).rowcount
     sync_after_commit(platform, tenant.id, user.id)
     return bool(gone)

@@ -5,6 +5,7 @@ acts, so a run that dies anywhere is finished by running the same command again.
 are created from the models and stamped at head rather than migrated from the first
 revision (tests/platform/tenancy/test_migrations.py keeps the two identical).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -65,8 +66,15 @@ class TenantSpec:
 FirstAdminStep = Callable[[Session, Tenant], "str | None"]
 
 
-def provision_tenant(engine: Engine, spec: TenantSpec, *, role_prefix: str, migrations_dir: str, actor: str = "cli",
-                     first_admin: FirstAdminStep | None = None) -> Tenant:
+def provision_tenant(
+    engine: Engine,
+    spec: TenantSpec,
+    *,
+    role_prefix: str,
+    migrations_dir: str,
+    actor: str = "cli",
+    first_admin: FirstAdminStep | None = None,
+) -> Tenant:
     """Create the tenant described by `spec`, or finish one whose creation was interrupted."""
     if problems := spec.problems():
         raise ProvisioningError(" ".join(problems), code="provisioning.invalid")
@@ -103,24 +111,39 @@ def _register(engine: Engine, spec: TenantSpec, prefix: str, actor: str) -> int:
                 raise ProvisioningError(f"A living lab with slug {spec.slug!r} already exists.", code="provisioning.slug_taken")
             return existing.id  # resume an interrupted run
         tenant = Tenant(
-            slug=spec.slug, name=spec.name.strip(), type=spec.type, region=spec.region.strip(),
-            tagline=spec.tagline.strip(), plan=spec.plan, status="provisioning",
+            slug=spec.slug,
+            name=spec.name.strip(),
+            type=spec.type,
+            region=spec.region.strip(),
+            tagline=spec.tagline.strip(),
+            plan=spec.plan,
+            status="provisioning",
             # Placeholders until the id is known; names derive from the id only.
-            schema_name=f"pending-{spec.slug}", role_name=f"pending-{prefix}-{spec.slug}",
+            schema_name=f"pending-{spec.slug}",
+            role_name=f"pending-{prefix}-{spec.slug}",
         )
         session.add(tenant)
         session.flush()
         tenant.schema_name = schema_name(tenant.id)
         tenant.role_name = role_name(prefix, tenant.id)
         for module in all_modules().values():
-            session.add(ModuleSetting(
-                tenant_id=tenant.id, module=module.name, enabled=module.name in spec.modules,
-                settings=module.default_settings(),
-            ))
-        session.add(StaffAuditEntry(
-            actor=actor, action="tenant.created", tenant_id=tenant.id, tenant_slug=tenant.slug,
-            detail={"name": tenant.name, "plan": spec.plan, "modules": sorted(spec.modules)},
-        ))
+            session.add(
+                ModuleSetting(
+                    tenant_id=tenant.id,
+                    module=module.name,
+                    enabled=module.name in spec.modules,
+                    settings=module.default_settings(),
+                )
+            )
+        session.add(
+            StaffAuditEntry(
+                actor=actor,
+                action="tenant.created",
+                tenant_id=tenant.id,
+                tenant_slug=tenant.slug,
+                detail={"name": tenant.name, "plan": spec.plan, "modules": sorted(spec.modules)},
+            )
+        )
         return tenant.id
 
 
@@ -146,9 +169,13 @@ def _create_schema_and_tables(engine: Engine, tenant: Tenant, migrations_dir: st
         ).scalar()
         if done:
             return
-        conn.execute(text("UPDATE platform.tenants SET schema_version = :head WHERE id = :id"),
-                     {"head": tenant_head(migrations_dir), "id": tenant.id})
-        conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(tenant.schema_name)} AUTHORIZATION {quote_ident(tenant.role_name)}"))
+        conn.execute(
+            text("UPDATE platform.tenants SET schema_version = :head WHERE id = :id"),
+            {"head": tenant_head(migrations_dir), "id": tenant.id},
+        )
+        conn.execute(
+            text(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(tenant.schema_name)} AUTHORIZATION {quote_ident(tenant.role_name)}")
+        )
         # From here on the tenant role owns what is created.
         switch_to_tenant(conn, tenant_ref(tenant, modules=()), statuses=("provisioning",))
         tenant_metadata().create_all(conn, checkfirst=True)
@@ -169,12 +196,18 @@ def drop_tenant(engine: Engine, tenant: Tenant, *, actor: str = "cli") -> None:
     transaction on: the switch reads the registry), then drop schema and role, then the
     registry rows. Each step may be repeated."""
     with engine.begin() as conn:
-        conn.execute(text("UPDATE platform.tenants SET status = 'deleting', updated_at = now() WHERE id = :id"), {"id": tenant.id})
+        conn.execute(
+            text("UPDATE platform.tenants SET status = 'deleting', updated_at = now() WHERE id = :id"), {"id": tenant.id}
+        )
     with engine.begin() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {quote_ident(tenant.schema_name)} CASCADE"))
     with engine.begin() as conn:
         if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": tenant.role_name}).scalar():
             conn.execute(text(f"DROP ROLE {quote_ident(tenant.role_name)}"))
     with Session(engine) as session, session.begin():
-        session.add(StaffAuditEntry(actor=actor, action="tenant.deleted", tenant_id=tenant.id, tenant_slug=tenant.slug, detail={"name": tenant.name}))
+        session.add(
+            StaffAuditEntry(
+                actor=actor, action="tenant.deleted", tenant_id=tenant.id, tenant_slug=tenant.slug, detail={"name": tenant.name}
+            )
+        )
         session.execute(Tenant.__table__.delete().where(Tenant.id == tenant.id))

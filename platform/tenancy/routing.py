@@ -5,6 +5,7 @@ Canonical URLs are `/t/<slug>/...`. `HostRouting` (WSGI middleware) rewrites
 the application only ever sees the path form. `bind_tenant` gives a blueprint mounted
 under `/t/<slug>` its tenant, its unit of work and the suspended-tenant rule.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,8 +24,18 @@ log = logging.getLogger(__name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Served as the network's own pages on every host: on a lab's own host a resident must be
 # able to sign in and out, switch language and read the API docs there.
-GLOBAL_PATHS = ("/static/", "/healthz", "/readyz", "/login", "/logout", "/lang/", "/claim/", "/api/docs",
-                "/api/openapi.json", "/dev/outbox")
+GLOBAL_PATHS = (
+    "/static/",
+    "/healthz",
+    "/readyz",
+    "/login",
+    "/logout",
+    "/lang/",
+    "/claim/",
+    "/api/docs",
+    "/api/openapi.json",
+    "/dev/outbox",
+)
 
 
 class HostRouting:

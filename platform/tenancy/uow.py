@@ -6,6 +6,7 @@ and nothing of it survives the transaction, so it is safe behind PgBouncer in tr
 mode (SPEC §2.1). Isolation rests on PostgreSQL privileges: the tenant role has no right on
 any other schema, so even a wrong query cannot read another tenant's rows.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -61,8 +62,9 @@ class TenantRef:
         return self.status != "active"
 
 
-def switch_to_tenant(connection: Connection, tenant: TenantRef, *, system: bool = False,
-                     statuses: tuple[str, ...] = SERVABLE) -> None:
+def switch_to_tenant(
+    connection: Connection, tenant: TenantRef, *, system: bool = False, statuses: tuple[str, ...] = SERVABLE
+) -> None:
     """Enter the tenant's role and schema for the rest of this transaction.
 
     A suspended tenant's transactions are read-only in the database too, not only in views,

@@ -6,6 +6,7 @@ schemas.py (input and settings), access.py (who may see what), queries.py (readi
 operations.py (one function per action, each writing its audit record), views.py and
 api.py (thin), tasks.py (jobs), cli.py, demo.py, templates/board/.
 """
+
 from flask_babel import lazy_gettext as _l
 
 from wijknet.platform.modules import Module, NavEntry
@@ -31,11 +32,17 @@ module = Module(
     demo_seed="wijknet.tenants.board.demo:seed",
     permissions={"read": "member", "post": "member", "moderate": "moderator"},
     audit_events={
-        "board.post.created": _l("posted"), "board.post.updated": _l("changed a post"),
-        "board.post.closed": _l("closed a post"), "board.post.reopened": _l("reopened a post"),
-        "board.reaction.created": _l("reacted to a post"), "board.match.marked": _l("marked a match"),
-        "board.match.confirmed": _l("confirmed a match"), "board.post.reported": _l("reported a post"),
-        "board.post.hidden": _l("hid a post"), "board.post.restored": _l("showed a post again"),
-        "board.post.approved": _l("approved a post"), "board.notifications.changed": _l("changed their email settings"),
+        "board.post.created": _l("posted"),
+        "board.post.updated": _l("changed a post"),
+        "board.post.closed": _l("closed a post"),
+        "board.post.reopened": _l("reopened a post"),
+        "board.reaction.created": _l("reacted to a post"),
+        "board.match.marked": _l("marked a match"),
+        "board.match.confirmed": _l("confirmed a match"),
+        "board.post.reported": _l("reported a post"),
+        "board.post.hidden": _l("hid a post"),
+        "board.post.restored": _l("showed a post again"),
+        "board.post.approved": _l("approved a post"),
+        "board.notifications.changed": _l("changed their email settings"),
     },
 )

@@ -1,6 +1,7 @@
 """Who may see and do what on the board: its settings, the readers' policy (members only, or
 anyone when the board is open), moderators, and the fetch-and-check helpers that load a
 post or a conversation only for someone who may see it (the same 404 otherwise)."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l

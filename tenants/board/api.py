@@ -2,6 +2,7 @@
 
 Input is read with the board's own schemas (schemas.py, the same the pages use); who may
 call what is the view's access policy (members, or READERS for reading an open board)."""
+
 from __future__ import annotations
 
 from flask.views import MethodView
@@ -19,8 +20,12 @@ from .matching import suggestions_for
 from .queries import Filters, board_page
 from .schemas import PostIn, ReactionIn
 
-blp = Blueprint("board_api", __name__, url_prefix="/t/<slug>/api/v1/board",
-                description="Businessbakkerij: needs and offers (Bearer token; open boards also without).")
+blp = Blueprint(
+    "board_api",
+    __name__,
+    url_prefix="/t/<slug>/api/v1/board",
+    description="Businessbakkerij: needs and offers (Bearer token; open boards also without).",
+)
 
 
 class PostOut(Schema):
@@ -68,8 +73,14 @@ class Posts(MethodView):
     def get(self, args, pagination_parameters):
         """Open posts, newest first; `q` searches in Dutch (stemmed), with filters."""
         filters = Filters.from_args(args, board_settings()["categories"])
-        rows, total = board_page(tenant_db(), viewer(), filters, pagination_parameters.page, today=tenant_today(),
-                                 page_size=pagination_parameters.page_size)
+        rows, total = board_page(
+            tenant_db(),
+            viewer(),
+            filters,
+            pagination_parameters.page,
+            today=tenant_today(),
+            page_size=pagination_parameters.page_size,
+        )
         pagination_parameters.item_count = total
         return [post for post, _author in rows]
 

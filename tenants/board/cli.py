@@ -1,4 +1,5 @@
 """`wijknet board ...`: the board's commands (added to the CLI through the module record)."""
+
 from __future__ import annotations
 
 import sys

@@ -1,5 +1,6 @@
 """The board's part of the demo network: the Dutch fixture of 61 posts in a lab with the
 board on, placed over the past four weeks, and a first conversation (post 1 gets a reaction)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -31,9 +32,18 @@ def seed(engine: Engine, tenant: TenantRef) -> Iterator[str]:
         now, today = datetime.now(timezone.utc), tenant_today(tenant)
         fixture = load_fixture()
         for i, item in enumerate(fixture):
-            post = create_post(session, members[i % len(members)], settings, kind=item["kind"], title=item["title"],
-                               body=item["body"], categories=item["categories"], organisation=item.get("organisation"),
-                               area=item.get("area"), valid_until=today + timedelta(days=60))
+            post = create_post(
+                session,
+                members[i % len(members)],
+                settings,
+                kind=item["kind"],
+                title=item["title"],
+                body=item["body"],
+                categories=item["categories"],
+                organisation=item.get("organisation"),
+                area=item.get("area"),
+                valid_until=today + timedelta(days=60),
+            )
             # Placed over the past four weeks, as on a board in use (and not counted
             # against today's posting limit of the demo people).
             post.created_at = post.updated_at = post.published_at = now - timedelta(days=1 + i % 28, hours=i % 24)

@@ -1,4 +1,5 @@
 """The shipped Dutch fixture of realistic posts (fixtures/posts_nl.json), for the demo and tests."""
+
 from __future__ import annotations
 
 import json

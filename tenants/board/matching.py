@@ -9,6 +9,7 @@ docs/board-matching.md):
           + 0.10 if both name the same area (postcode digits or neighbourhood)
           + 0.10 x recency         1 for a new post, halving every 3 weeks
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -92,7 +93,7 @@ def suggestions_for(session: Session, post_id: int, *, limit: int = 5, today: da
 
 
 def suggested_for_member(session: Session, member_id: int, *, limit: int = 20, today: date | None = None) -> list[Suggestion]:
-    """"Suggested for you": posts of the other kind that fit the member's own live posts."""
+    """ "Suggested for you": posts of the other kind that fit the member's own live posts."""
     params = {"member_id": member_id, "limit": limit, "window": WINDOW, "today": today or tenant_today(), **WEIGHTS}
     return _load(session, session.execute(_FOR_MEMBER, params).all())
 

@@ -1,4 +1,5 @@
 """Board tables (in every tenant schema): posts, reactions with their thread, matches and reports."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -28,8 +29,7 @@ POST_STATUSES = ("pending", "open", "matched", "closed")
 REACTION_KINDS = ("help", "interest")
 
 # Title counts more than body; both with the Dutch stemmer ("snoeien" and "snoei" meet).
-SEARCH_VECTOR = ("setweight(to_tsvector('dutch'::regconfig, title), 'A') || "
-                 "setweight(to_tsvector('dutch'::regconfig, body), 'B')")
+SEARCH_VECTOR = "setweight(to_tsvector('dutch'::regconfig, title), 'A') || setweight(to_tsvector('dutch'::regconfig, body), 'B')"
 
 
 class Post(TenantBase):

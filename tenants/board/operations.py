@@ -2,6 +2,7 @@
 
 They take the tenant's session and the acting member (the tenant's copy, `members`),
 flush, and leave the commit to the caller's unit of work."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -37,10 +38,16 @@ def create_post(session: Session, author: Member, settings: dict, *, today: date
     since = datetime.now(timezone.utc) - POSTING_WINDOW
     recent = session.scalar(select(func.count()).select_from(Post).where(Post.author_id == author.id, Post.created_at > since))
     if recent >= settings["posts_per_day"]:
-        raise BoardError(_l("You have posted %(count)d times today; try again tomorrow.", count=recent), status=429, code="board.posting_limit")
+        raise BoardError(
+            _l("You have posted %(count)d times today; try again tomorrow.", count=recent), status=429, code="board.posting_limit"
+        )
     pending = settings["approval_required"]
-    post = Post(**clean, author_id=author.id, status="pending" if pending else "open",
-                published_at=None if pending else datetime.now(timezone.utc))
+    post = Post(
+        **clean,
+        author_id=author.id,
+        status="pending" if pending else "open",
+        published_at=None if pending else datetime.now(timezone.utc),
+    )
     session.add(post)
     session.flush()
     record(session, "board.post.created", actor_member_id=author.id, post_id=post.id, kind=post.kind)
@@ -55,7 +62,9 @@ def _own(post: Post, member: Member) -> None:
 def update_post(session: Session, post: Post, author: Member, settings: dict, *, today: date | None = None, **fields) -> Post:
     _own(post, author)
     if post.status not in ("pending", "open"):
-        raise BoardError(_l("A matched or closed post cannot be changed; reopen it first."), status=409, code="board.post_not_editable")
+        raise BoardError(
+            _l("A matched or closed post cannot be changed; reopen it first."), status=409, code="board.post_not_editable"
+        )
     clean = load(PostIn, fields, code="board.post_invalid", rules=_post_rules(settings, today))
     if clean["valid_until"] != post.valid_until:
         post.reminded_at = None  # a new date earns a new reminder before it
@@ -109,7 +118,9 @@ def react(session: Session, post: Post, responder: Member, *, kind: str, message
 def add_message(session: Session, post: Post, reaction_id: int, member: Member, body: str) -> ThreadMessage:
     """A message in a conversation on `post`; none on a hidden post."""
     if post.hidden_at is not None:
-        raise BoardError(_l("This post has been hidden by a moderator; its conversations are closed."), status=409, code="board.post_hidden")
+        raise BoardError(
+            _l("This post has been hidden by a moderator; its conversations are closed."), status=409, code="board.post_hidden"
+        )
     reaction = get_reaction(session, post, reaction_id, member)
     text = load(MessageIn, {"message": body}, code="board.message_invalid")["message"]
     message = ThreadMessage(reaction_id=reaction.id, author_id=member.id, body=text)
@@ -136,9 +147,9 @@ def mark_match(session: Session, post: Post, author: Member, reaction_id: int) -
 
 def confirm_match(session: Session, post: Post, responder: Member) -> Match:
     """The other side agrees: the match is confirmed by both."""
-    row = session.execute(locked(
-        select(Match, Reaction).join(Reaction, Reaction.id == Match.reaction_id).where(Match.post_id == post.id), of=Match
-    )).one_or_none()
+    row = session.execute(
+        locked(select(Match, Reaction).join(Reaction, Reaction.id == Match.reaction_id).where(Match.post_id == post.id), of=Match)
+    ).one_or_none()
     if row is None or row[1].responder_id != responder.id:
         raise BoardError(_l("There is no match for you to confirm here."), status=404, code="board.no_match_to_confirm")
     match = row[0]

@@ -1,5 +1,6 @@
 """Reading the board: the filtered, paginated list and a member's own posts (no N+1:
 each list is one count and one query that brings the author's name along)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ LIVE_SQL = "{p}.status = 'open' AND {p}.hidden_at IS NULL AND {p}.valid_until >=
 def live(today: date):
     return and_(Post.status == "open", Post.hidden_at.is_(None), Post.valid_until >= today)
 
+
 # A text search ranks the newest SEARCH_WINDOW matches by relevance (and counts up to
 # that many), so a common word costs the same on a board of 100 posts or 100,000.
 SEARCH_WINDOW = 500
@@ -46,8 +48,9 @@ class Filters:
         return cls(kind, category, area, q)
 
 
-def board_page(session: Session, viewer: Member | None, filters: Filters, page: int, *, today: date,
-               page_size: int = PAGE_SIZE) -> tuple[list, int]:
+def board_page(
+    session: Session, viewer: Member | None, filters: Filters, page: int, *, today: date, page_size: int = PAGE_SIZE
+) -> tuple[list, int]:
     """Live posts matching the filters, newest (or most relevant) first: [(Post, author name)], total."""
     where = [readable(viewer), live(today)]
     if filters.kind:
@@ -65,31 +68,41 @@ def board_page(session: Session, viewer: Member | None, filters: Filters, page: 
         hits = (
             select(Post.id, Post.created_at, func.ts_rank(Post.search, query).label("rank"))
             .where(*where, Post.search.op("@@")(query))
-            .order_by(Post.created_at.desc()).limit(SEARCH_WINDOW).cte("hits").prefix_with("MATERIALIZED")
+            .order_by(Post.created_at.desc())
+            .limit(SEARCH_WINDOW)
+            .cte("hits")
+            .prefix_with("MATERIALIZED")
         )
         total = select(func.count()).select_from(hits).scalar_subquery()
         found = session.execute(  # one round trip: the hits are computed once, counted and paged
             select(Post, Member.display_name, total.label("total"))
-            .join(hits, hits.c.id == Post.id).join(Member, Member.id == Post.author_id)
+            .join(hits, hits.c.id == Post.id)
+            .join(Member, Member.id == Post.author_id)
             .order_by(hits.c.rank.desc(), hits.c.created_at.desc(), Post.id.desc())
-            .limit(page_size).offset((page - 1) * page_size)
+            .limit(page_size)
+            .offset((page - 1) * page_size)
         ).all()
         if not found and page > 1:
             return [], session.scalar(select(total))
         return [(post, name) for post, name, _ in found], (found[0][2] if found else 0)
     total = session.scalar(select(func.count()).select_from(Post).where(*where))
     rows = session.execute(
-        select(Post, Member.display_name).join(Member, Member.id == Post.author_id)
-        .where(*where).order_by(Post.created_at.desc(), Post.id.desc()).limit(page_size).offset((page - 1) * page_size)
+        select(Post, Member.display_name)
+        .join(Member, Member.id == Post.author_id)
+        .where(*where)
+        .order_by(Post.created_at.desc(), Post.id.desc())
+        .limit(page_size)
+        .offset((page - 1) * page_size)
     ).all()
     return rows, total
 
 
 def posts_of(session: Session, author: Member) -> list[Post]:
-    return list(session.scalars(
-        select(Post).where(Post.author_id == author.id)
-        .order_by(Post.created_at.desc(), Post.id.desc()).limit(200)
-    ))
+    return list(
+        session.scalars(
+            select(Post).where(Post.author_id == author.id).order_by(Post.created_at.desc(), Post.id.desc()).limit(200)
+        )
+    )
 
 
 def conversations_on(session: Session, post: Post, member: Member | None) -> list:
@@ -97,7 +110,9 @@ def conversations_on(session: Session, post: Post, member: Member | None) -> lis
     author, one's own for a responder, none for anyone else."""
     if member is None:
         return []
-    query = select(Reaction, Member.display_name).join(Member, Member.id == Reaction.responder_id).where(Reaction.post_id == post.id)
+    query = (
+        select(Reaction, Member.display_name).join(Member, Member.id == Reaction.responder_id).where(Reaction.post_id == post.id)
+    )
     if post.author_id != member.id:
         query = query.where(Reaction.responder_id == member.id)
     reactions = session.execute(query.order_by(Reaction.id)).all()
@@ -105,8 +120,10 @@ def conversations_on(session: Session, post: Post, member: Member | None) -> lis
     messages: dict[int, list] = {i: [] for i in ids}
     if ids:
         for message, name in session.execute(
-            select(ThreadMessage, Member.display_name).join(Member, Member.id == ThreadMessage.author_id)
-            .where(ThreadMessage.reaction_id.in_(ids)).order_by(ThreadMessage.id)
+            select(ThreadMessage, Member.display_name)
+            .join(Member, Member.id == ThreadMessage.author_id)
+            .where(ThreadMessage.reaction_id.in_(ids))
+            .order_by(ThreadMessage.id)
         ):
             messages[message.reaction_id].append((message, name))
     return [(r, name, messages[r.id]) for r, name in reactions]

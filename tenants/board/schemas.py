@@ -5,6 +5,7 @@ Pages, the API and the operations use the same schemas: the API through `@blp.ar
 (a refusal is a BoardError with the same messages). Messages are plain text, translated;
 `<` and the like are text, never refused (pages escape what they show).
 """
+
 from __future__ import annotations
 
 import re
@@ -40,23 +41,34 @@ class BoardSettings(Schema):
         unknown = EXCLUDE
 
     visibility = fields.String(
-        load_default="members", validate=validate.OneOf(["members", "public"], error=_l("Choose who can read the board.")),
-        metadata={"label": _l("Who can read the board"),
-                  "choices": {"members": _l("Members only"), "public": _l("Anyone (without the authors' names)")}})
+        load_default="members",
+        validate=validate.OneOf(["members", "public"], error=_l("Choose who can read the board.")),
+        metadata={
+            "label": _l("Who can read the board"),
+            "choices": {"members": _l("Members only"), "public": _l("Anyone (without the authors' names)")},
+        },
+    )
     approval_required = fields.Boolean(
-        load_default=False, metadata={"label": _l("A moderator approves posts before they appear")})
+        load_default=False, metadata={"label": _l("A moderator approves posts before they appear")}
+    )
     posts_per_day = fields.Integer(
-        load_default=5, validate=validate.Range(1, 100, error=_l("A number from 1 to 100.")),
-        error_messages={"invalid": _l("A number from 1 to 100.")}, metadata={"label": _l("Posts per member per day")})
+        load_default=5,
+        validate=validate.Range(1, 100, error=_l("A number from 1 to 100.")),
+        error_messages={"invalid": _l("A number from 1 to 100.")},
+        metadata={"label": _l("Posts per member per day")},
+    )
     reminder_days = fields.Integer(
-        load_default=3, validate=validate.Range(1, 30, error=_l("A number from 1 to 30.")),
+        load_default=3,
+        validate=validate.Range(1, 30, error=_l("A number from 1 to 30.")),
         error_messages={"invalid": _l("A number from 1 to 30.")},
-        metadata={"label": _l("Days before a post ends that its author gets a reminder")})
+        metadata={"label": _l("Days before a post ends that its author gets a reminder")},
+    )
     categories = fields.List(
         fields.String(validate=validate.Length(1, 40, error=_l("1 to 50 categories of at most 40 characters."))),
         load_default=lambda: list(DEFAULT_CATEGORIES),
         validate=validate.Length(1, 50, error=_l("1 to 50 categories of at most 40 characters.")),
-        metadata={"label": _l("Categories, one per line")})
+        metadata={"label": _l("Categories, one per line")},
+    )
 
     @post_load
     def _clean(self, data, **_kw):
@@ -168,9 +180,13 @@ class PostIn(Schema):
     def _clean(self, data, **_kw):
         today = _rules()["today"]
         return {
-            "kind": data["kind"], "title": data["title"].strip(), "body": data["body"].strip(),
-            "categories": _categories(data["categories"]), "organisation": (data.get("organisation") or "").strip() or None,
-            "area": clean_area(data.get("area"))[0], "valid_until": clean_until(data.get("valid_until"), today)[0],
+            "kind": data["kind"],
+            "title": data["title"].strip(),
+            "body": data["body"].strip(),
+            "categories": _categories(data["categories"]),
+            "organisation": (data.get("organisation") or "").strip() or None,
+            "area": clean_area(data.get("area"))[0],
+            "valid_until": clean_until(data.get("valid_until"), today)[0],
         }
 
 
@@ -208,8 +224,9 @@ class MessageIn(Schema):
         if not text:
             raise ValidationError({"message": [_l("Write a message.")]})
         if len(text) > MESSAGE_MAX:
-            raise ValidationError({"message": [_l("A message of at most %(max)d characters (now %(count)d).",
-                                                  max=MESSAGE_MAX, count=len(text))]})
+            raise ValidationError(
+                {"message": [_l("A message of at most %(max)d characters (now %(count)d).", max=MESSAGE_MAX, count=len(text))]}
+            )
 
     @post_load
     def _clean(self, data, **_kw):

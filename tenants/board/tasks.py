@@ -1,6 +1,7 @@
 """The board's background jobs. Every hour `notify_all` queues one `notify_one` job per
 active tenant with the board on; that job sends the tenant's due reminders and digests
 (notifications.notify_tenant). `wijknet board notify` runs the same `run_for_tenant`."""
+
 from __future__ import annotations
 
 from flask import Flask
@@ -34,10 +35,13 @@ def run_for_tenant(engine: Engine, flask_app: Flask, tenant_id: int) -> NotifyRe
         if tenant is None or tenant.status != "active" or board is None or not board.enabled:
             return NotifyResult()
         settings = get_module("board").settings_from(board.settings)
-        addresses = dict(session.execute(
-            select(User.id, User.email).join(Membership, Membership.user_id == User.id)
-            .where(Membership.tenant_id == tenant_id)
-        ).all())
+        addresses = dict(
+            session.execute(
+                select(User.id, User.email)
+                .join(Membership, Membership.user_id == User.id)
+                .where(Membership.tenant_id == tenant_id)
+            ).all()
+        )
         ref = tenant_ref(tenant, modules=("board",))
     public_url = flask_app.extensions["wijknet"].settings.public_url
     # A request context gives the templates their language and url_for its host.

@@ -3,6 +3,7 @@ new/edit form, "my posts", "suggested for you" and a member's email preferences.
 
 Thin: who may open a view is its access policy (members unless it says READERS; checked
 before the view runs), reading is in queries.py, every change an action of operations.py."""
+
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -43,9 +44,18 @@ def index():
     filters = Filters.from_args(request.args, settings["categories"])
     page = page_number()
     rows, total = board_page(tenant_db(), viewer(), filters, page, today=tenant_today())
-    return render_template("board/index.html", tenant=current_tenant(), rows=rows, total=total, page=page,
-                           pages=check_page(page, total, PAGE_SIZE), filters=filters, categories=settings["categories"],
-                           member=viewer(), search_window=SEARCH_WINDOW)
+    return render_template(
+        "board/index.html",
+        tenant=current_tenant(),
+        rows=rows,
+        total=total,
+        page=page,
+        pages=check_page(page, total, PAGE_SIZE),
+        filters=filters,
+        categories=settings["categories"],
+        member=viewer(),
+        search_window=SEARCH_WINDOW,
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -60,8 +70,15 @@ def new_post():
             return redirect(url_for("board.show", post_id=post.id))
         except BoardError as exc:
             error, errors, status = exc.message, exc.errors, exc.status
-    return render_template("board/form.html", tenant=current_tenant(), values=values, error=error, errors=errors,
-                           categories=settings["categories"], editing=None), status
+    return render_template(
+        "board/form.html",
+        tenant=current_tenant(),
+        values=values,
+        error=error,
+        errors=errors,
+        categories=settings["categories"],
+        editing=None,
+    ), status
 
 
 @bp.route("/<int:post_id>/edit", methods=["GET", "POST"])
@@ -82,8 +99,15 @@ def edit_post(post_id: int):
             return redirect(url_for("board.show", post_id=post.id))
         except BoardError as exc:
             error, errors, status = exc.message, exc.errors, exc.status
-    return render_template("board/form.html", tenant=current_tenant(), values=values, error=error, errors=errors,
-                           categories=settings["categories"], editing=post), status
+    return render_template(
+        "board/form.html",
+        tenant=current_tenant(),
+        values=values,
+        error=error,
+        errors=errors,
+        categories=settings["categories"],
+        editing=post,
+    ), status
 
 
 @bp.get("/<int:post_id>")
@@ -96,10 +120,16 @@ def show(post_id: int):
         return _missing()
     conversations = conversations_on(session, post, member)
     return render_template(
-        "board/post.html", tenant=current_tenant(), post=post, author=session.get(Member, post.author_id),
-        member=member, moderator=is_moderator(member),
+        "board/post.html",
+        tenant=current_tenant(),
+        post=post,
+        author=session.get(Member, post.author_id),
+        member=member,
+        moderator=is_moderator(member),
         suggestions=suggestions_for(session, post.id) if post.status == "open" else [],
-        conversations=conversations, match=match_of(session, post), today=tenant_today(),
+        conversations=conversations,
+        match=match_of(session, post),
+        today=tenant_today(),
         reacted=any(r.responder_id == member.id for r, _n, _m in conversations) if member else False,
     )
 
@@ -120,7 +150,9 @@ def _act(post_id: int, action):
 @bp.post("/<int:post_id>/react")
 @once_per_key("board.reaction.create")
 def react(post_id: int):
-    return _act(post_id, lambda s, p, m: ops.react(s, p, m, kind=request.form.get("kind", ""), message=request.form.get("message", "")))
+    return _act(
+        post_id, lambda s, p, m: ops.react(s, p, m, kind=request.form.get("kind", ""), message=request.form.get("message", ""))
+    )
 
 
 @bp.post("/<int:post_id>/messages/<int:reaction_id>")
@@ -171,13 +203,16 @@ def approve(post_id: int):
 
 @bp.get("/mine")
 def mine():
-    return render_template("board/mine.html", tenant=current_tenant(), posts=posts_of(tenant_db(), viewer()), today=tenant_today())
+    return render_template(
+        "board/mine.html", tenant=current_tenant(), posts=posts_of(tenant_db(), viewer()), today=tenant_today()
+    )
 
 
 @bp.get("/for-you")
 def for_you():
-    return render_template("board/for_you.html", tenant=current_tenant(),
-                           suggestions=suggested_for_member(tenant_db(), viewer().id))
+    return render_template(
+        "board/for_you.html", tenant=current_tenant(), suggestions=suggested_for_member(tenant_db(), viewer().id)
+    )
 
 
 @bp.route("/notifications", methods=["GET", "POST"])
@@ -188,15 +223,30 @@ def notifications():
     member, session = viewer(), tenant_db()
     categories = board_settings()["categories"]
     prefs, error, errors, saved = preferences_of(session, member), None, {}, False
-    values = {"digest": prefs.digest, "categories": list(prefs.categories), "reminders": prefs.reminders,
-              "language": prefs.language}
+    values = {
+        "digest": prefs.digest,
+        "categories": list(prefs.categories),
+        "reminders": prefs.reminders,
+        "language": prefs.language,
+    }
     if request.method == "POST":
-        values = {"digest": request.form.get("digest", ""), "categories": request.form.getlist("categories"),
-                  "reminders": request.form.get("reminders") == "on", "language": request.form.get("language", "")}
+        values = {
+            "digest": request.form.get("digest", ""),
+            "categories": request.form.getlist("categories"),
+            "reminders": request.form.get("reminders") == "on",
+            "language": request.form.get("language", ""),
+        }
         try:
             change_preferences(session, member, categories, **values)
             saved = True
         except BoardError as exc:
             error, errors = exc.message, exc.errors
-    return render_template("board/notifications.html", tenant=current_tenant(), values=values, categories=categories,
-                           error=error, errors=errors, saved=saved), 400 if error else 200
+    return render_template(
+        "board/notifications.html",
+        tenant=current_tenant(),
+        values=values,
+        categories=categories,
+        error=error,
+        errors=errors,
+        saved=saved,
+    ), 400 if error else 200

@@ -3,6 +3,7 @@ democratically and followed milestone by milestone (SPEC §2.3 "contracts").
 
 Declared here with its settings so labs can already choose it; its pages, tables and API
 arrive with the contracts work (issue "Wijkbedrijf contracts")."""
+
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, fields, validate
 
@@ -14,13 +15,17 @@ class ContractSettings(Schema):
         unknown = EXCLUDE
 
     approvers_required = fields.Integer(
-        load_default=2, validate=validate.Range(1, 20, error=_l("A number from 1 to 20.")),
+        load_default=2,
+        validate=validate.Range(1, 20, error=_l("A number from 1 to 20.")),
         error_messages={"invalid": _l("A number from 1 to 20.")},
-        metadata={"label": _l("Approvers a contract needs")})
+        metadata={"label": _l("Approvers a contract needs")},
+    )
     vote_threshold_cents = fields.Integer(
-        load_default=5_000_000, validate=validate.Range(0, 10**13, error=_l("An amount in cents, 0 or more.")),
+        load_default=5_000_000,
+        validate=validate.Range(0, 10**13, error=_l("An amount in cents, 0 or more.")),
         error_messages={"invalid": _l("An amount in cents, 0 or more.")},
-        metadata={"label": _l("Above this value (in cents) the members vote")})
+        metadata={"label": _l("Above this value (in cents) the members vote")},
+    )
 
 
 module = Module(

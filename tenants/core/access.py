@@ -12,6 +12,7 @@ lab's `members` row is its copy. A person without a platform membership is nobod
 whatever the copy says (fail closed); a copy that lags behind (a sync that has not run
 yet) is brought up to date on the spot.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,8 +41,11 @@ def _load() -> Member | None:
         return None
     session = tenant_db()
     member = session.scalars(select(Member).where(Member.user_id == membership.user_id)).one_or_none()
-    in_step = member is not None and member.left_at is None and (member.role, member.organisation) == (
-        membership.role, membership.organisation)
+    in_step = (
+        member is not None
+        and member.left_at is None
+        and (member.role, member.organisation) == (membership.role, membership.organisation)
+    )
     if in_step:
         return member
     if current_tenant().read_only or _platform_wrote():
@@ -49,8 +53,9 @@ def _load() -> Member | None:
         # platform (e.g. a join) and a request commits one store; the follow-up of that
         # change makes the copy once the platform commits.
         return None
-    return sync_member(session, user_id=membership.user_id, display_name=g.user.name, role=membership.role,
-                       organisation=membership.organisation)
+    return sync_member(
+        session, user_id=membership.user_id, display_name=g.user.name, role=membership.role, organisation=membership.organisation
+    )
 
 
 def _platform_wrote() -> bool:

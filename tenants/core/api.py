@@ -1,4 +1,5 @@
 """A living lab's people over the API: /t/<slug>/api/v1/members and /me (members only)."""
+
 from __future__ import annotations
 
 from flask import g
@@ -12,7 +13,14 @@ from wijknet.platform.tenancy.routing import bind_tenant, tenant_db
 
 from .models import Member
 
-blp = bind_tenant(Blueprint("tenant_people", __name__, url_prefix="/t/<slug>/api/v1", description="People of a living lab (members only; Bearer token)."))
+blp = bind_tenant(
+    Blueprint(
+        "tenant_people",
+        __name__,
+        url_prefix="/t/<slug>/api/v1",
+        description="People of a living lab (members only; Bearer token).",
+    )
+)
 
 
 class MemberSchema(Schema):
@@ -39,8 +47,10 @@ class Members(MethodView):
         session = tenant_db()
         pagination_parameters.item_count = session.scalar(select(func.count()).select_from(Member))
         return session.scalars(
-            select(Member).order_by(Member.display_name, Member.id)
-            .limit(pagination_parameters.page_size).offset(pagination_parameters.first_item)
+            select(Member)
+            .order_by(Member.display_name, Member.id)
+            .limit(pagination_parameters.page_size)
+            .offset(pagination_parameters.first_item)
         ).all()
 
 

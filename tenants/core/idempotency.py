@@ -7,6 +7,7 @@ with the same key waits on that row until the first commits, then gets the first
 answer instead of making a second change. If the first failed (rolled back), the key is
 free again, so the retry does the work.
 """
+
 from __future__ import annotations
 
 import re
@@ -46,12 +47,17 @@ def once_per_key(action: str):
             if member is None:
                 return view(*args, **kwargs)  # no key, or nobody to hold it: the view decides
             if not _KEY.match(key):
-                abort(400, message=f"{HEADER} is 8 to 100 letters, digits or -_.: characters.",
-                      errors={"headers": {HEADER: ["Not a usable key."]}})
+                abort(
+                    400,
+                    message=f"{HEADER} is 8 to 100 letters, digits or -_.: characters.",
+                    errors={"headers": {HEADER: ["Not a usable key."]}},
+                )
             session = tenant_db()
             first = session.execute(
-                pg_insert(RequestKey).values(member_id=member.id, key=key, action=action)
-                .on_conflict_do_nothing().returning(RequestKey.key)
+                pg_insert(RequestKey)
+                .values(member_id=member.id, key=key, action=action)
+                .on_conflict_do_nothing()
+                .returning(RequestKey.key)
             ).first()
             if first is None:
                 return _replay(session, member.id, key, action)

@@ -1,4 +1,5 @@
 """Tables every tenant schema has: its members (synced from the platform) and audit log."""
+
 from __future__ import annotations
 
 from datetime import datetime

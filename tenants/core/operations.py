@@ -1,4 +1,5 @@
 """Actions on a tenant's own core tables. They flush; the caller's unit of work commits."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

@@ -1,6 +1,7 @@
 """One "today" for a living lab: the calendar day in its time zone (Europe/Amsterdam unless
 the lab says otherwise), used by every rule that compares with a date (a post's last day,
 the posting limit, reminders). Never the server's or the database's time zone."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone

@@ -1,4 +1,5 @@
 """A living lab's home page."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template

@@ -2,6 +2,7 @@
 
 Declared here with its settings so labs can already choose it; its pages, tables and API
 arrive with the ledger work (issues "Shared-asset registry" and "Wijkbedrijf contracts")."""
+
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, fields
 

@@ -3,6 +3,7 @@
 `at_once(n, request)` starts `n` threads that wait at a barrier and then each call
 `request(i)`; it returns the results (or the exceptions) in order. Each thread should use
 its own test client (cookies and CSRF tokens are per client)."""
+
 from __future__ import annotations
 
 import threading

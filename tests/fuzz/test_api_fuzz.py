@@ -3,6 +3,7 @@ admin's token: no answer may be a server error (security review finding 11).
 
 `make test` runs a small budget; `make fuzz` runs at least 5,000 requests
 (WIJKNET_FUZZ_EXAMPLES=2500 cases, each sent with both tokens)."""
+
 import os
 import secrets
 from datetime import date, timedelta
@@ -35,8 +36,13 @@ def fuzz_world(database_url, engine, prefix):
     from wijknet.platform.tenancy.provisioning import TenantSpec, provision_tenant
 
     slug = f"fuzz-{secrets.token_hex(3)}"
-    tenant = provision_tenant(engine, TenantSpec(slug=slug, name="Fuzz", modules=("board",)), role_prefix=prefix,
-                              migrations_dir=MIGRATIONS, actor="test")
+    tenant = provision_tenant(
+        engine,
+        TenantSpec(slug=slug, name="Fuzz", modules=("board",)),
+        role_prefix=prefix,
+        migrations_dir=MIGRATIONS,
+        actor="test",
+    )
     ref = tenant_ref(tenant, ("board",))
     tokens = {}
     with Session(engine) as session, session.begin():
@@ -46,11 +52,24 @@ def fuzz_world(database_url, engine, prefix):
             tokens[role] = create_token(session, tenant_id=tenant.id, user=user, name="fuzz")[1]
     with tenant_unit_of_work(engine, ref) as session:
         author = session.scalars(select(Member)).first()
-        settings_ = {"categories": ["zorg", "groen", "klussen", "vervoer", "voedsel", "energie", "werk", "leren"],
-                     "posts_per_day": 1000, "approval_required": False}
+        settings_ = {
+            "categories": ["zorg", "groen", "klussen", "vervoer", "voedsel", "energie", "werk", "leren"],
+            "posts_per_day": 1000,
+            "approval_required": False,
+        }
         for item in load_fixture()[:10]:
-            create_post(session, author, settings_, kind=item["kind"], title=item["title"], body=item["body"],
-                        categories=item["categories"], organisation=None, area=None, valid_until=date.today() + timedelta(days=30))
+            create_post(
+                session,
+                author,
+                settings_,
+                kind=item["kind"],
+                title=item["title"],
+                body=item["body"],
+                categories=item["categories"],
+                organisation=None,
+                area=None,
+                valid_until=date.today() + timedelta(days=30),
+            )
     app = create_app({"WIJKNET_ENV": "test", "DATABASE_URL": database_url, "WIJKNET_TENANT_CACHE_SECONDS": "5"}, engine=engine)
     app.config["PROPAGATE_EXCEPTIONS"] = False  # a server error must come back as a 500, as in production
     return {"app": app, "slug": slug, "tokens": tokens}
@@ -69,18 +88,31 @@ def test_no_generated_request_is_a_server_error(fuzz_world):
     sent = {"requests": 0, "by_status": {}, "operations": set()}
 
     @given(case=cases)
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+    )
     def run(case):
         for role, token in fuzz_world["tokens"].items():
             response = case.call(headers={"Authorization": f"Bearer {token}"})
             sent["requests"] += 1
             sent["operations"].add(f"{case.method} {case.path}")
             sent["by_status"][response.status_code] = sent["by_status"].get(response.status_code, 0) + 1
-            assert response.status_code < 500, (role, case.method, case.formatted_path, case.query, case.body,
-                                                 response.status_code, response.text[:500])
+            assert response.status_code < 500, (
+                role,
+                case.method,
+                case.formatted_path,
+                case.query,
+                case.body,
+                response.status_code,
+                response.text[:500],
+            )
 
     run()
-    print(f"\nfuzz: {sent['requests']} requests over {len(sent['operations'])} operations, "
-          f"statuses {dict(sorted(sent['by_status'].items()))}")
+    print(
+        f"\nfuzz: {sent['requests']} requests over {len(sent['operations'])} operations, "
+        f"statuses {dict(sorted(sent['by_status'].items()))}"
+    )
     assert sent["requests"] >= 2 * EXAMPLES * 0.9

@@ -1,6 +1,7 @@
 """Issue 11: a module written in one folder (tests/modules/hello) works end to end with no
 change in `platform/`: pages, API, a settings form derived from its schema, the on/off
 switch (404 when off, data back when on), audit records, navigation and isolation."""
+
 import re
 
 import pytest
@@ -37,7 +38,9 @@ def _switch(client, lab, on):
 
 def _token(engine, lab, user_id):
     with Session(engine) as session, session.begin():
-        return {"Authorization": "Bearer " + create_token(session, tenant_id=lab.id, user=session.get(User, user_id), name="t")[1]}
+        return {
+            "Authorization": "Bearer " + create_token(session, tenant_id=lab.id, user=session.get(User, user_id), name="t")[1]
+        }
 
 
 def test_a_module_of_its_own_folder_works_end_to_end(hello_app, engine, make_tenant, make_member, login_as):
@@ -55,7 +58,12 @@ def test_a_module_of_its_own_folder_works_end_to_end(hello_app, engine, make_ten
     assert "Hallo buren!" in page and "No waves yet." in page
     assert 'href="/t/%s/hello/"' % lab.slug in page  # in the navigation
     assert "Hello" in member_client.get(f"/t/{lab.slug}/").get_data(as_text=True)  # its tile on the home page
-    assert member_client.post(f"/t/{lab.slug}/hello/wave", data={"csrf_token": _csrf(member_client, f"/t/{lab.slug}/hello/")}).status_code == 302
+    assert (
+        member_client.post(
+            f"/t/{lab.slug}/hello/wave", data={"csrf_token": _csrf(member_client, f"/t/{lab.slug}/hello/")}
+        ).status_code
+        == 302
+    )
     assert hello_app.test_client().post(f"/t/{lab.slug}/api/v1/hello/waves", headers=headers).status_code == 201
     waves = hello_app.test_client().get(f"/t/{lab.slug}/api/v1/hello/waves", headers=headers).json
     assert [w["name"] for w in waves] == ["Wim Wuif", "Wim Wuif"]
@@ -64,10 +72,13 @@ def test_a_module_of_its_own_folder_works_end_to_end(hello_app, engine, make_ten
     settings_path = f"/t/{lab.slug}/admin/modules/hello"
     form = admin_client.get(settings_path).get_data(as_text=True)
     assert 'name="greeting"' in form and 'type="number"' in form
-    bad = admin_client.post(settings_path, data={"csrf_token": _csrf(admin_client, settings_path), "greeting": "x", "waves_shown": "99"})
+    bad = admin_client.post(
+        settings_path, data={"csrf_token": _csrf(admin_client, settings_path), "greeting": "x", "waves_shown": "99"}
+    )
     assert bad.status_code == 400 and "2 to 60 characters." in bad.get_data(as_text=True)
-    good = admin_client.post(settings_path, data={"csrf_token": _csrf(admin_client, settings_path), "greeting": "Goedemorgen!",
-                                                  "waves_shown": "1"})
+    good = admin_client.post(
+        settings_path, data={"csrf_token": _csrf(admin_client, settings_path), "greeting": "Goedemorgen!", "waves_shown": "1"}
+    )
     assert good.status_code == 200
     page = member_client.get(f"/t/{lab.slug}/hello/").get_data(as_text=True)
     assert "Goedemorgen!" in page and page.count('class="wave"') == 1
@@ -94,7 +105,9 @@ def test_a_module_of_its_own_folder_is_isolated(hello_app, engine, make_tenant, 
     client = login_as(hello_app.test_client(), stranger)
     headers = _token(engine, other, stranger)
     assert client.get(f"/t/{lab.slug}/hello/").status_code == 404
-    assert client.post(f"/t/{lab.slug}/hello/wave", data={"csrf_token": _csrf(client, f"/t/{other.slug}/hello/")}).status_code == 404
+    assert (
+        client.post(f"/t/{lab.slug}/hello/wave", data={"csrf_token": _csrf(client, f"/t/{other.slug}/hello/")}).status_code == 404
+    )
     assert hello_app.test_client().get(f"/t/{lab.slug}/api/v1/hello/waves", headers=headers).status_code == 404
     assert hello_app.test_client().post(f"/t/{lab.slug}/api/v1/hello/waves", headers=headers).status_code == 404
     anonymous = hello_app.test_client().get(f"/t/{lab.slug}/hello/")

@@ -10,6 +10,7 @@ out; every other survivor is printed. Exit 1 when a file is below 95 %.
     make mutate                      # every guard file
     make mutate FILES=platform/i18n.py
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,8 +55,17 @@ def prepare_copy() -> None:
         stamp.touch()
     # The Dutch catalog is built, not committed: without it every page is English and every
     # test (and so every mutant) would fail.
-    sh(VENV / "bin" / "pybabel", "compile", "--use-fuzzy", "-d", SRC / "platform" / "translations", "-l", "nl",
-       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sh(
+        VENV / "bin" / "pybabel",
+        "compile",
+        "--use-fuzzy",
+        "-d",
+        SRC / "platform" / "translations",
+        "-l",
+        "nl",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def test_command_prefix() -> str:
@@ -64,8 +74,9 @@ def test_command_prefix() -> str:
 
 def baseline(file: str, tests: list[str], env: dict) -> None:
     """The tests must pass on the code as it is; otherwise every mutant would look killed."""
-    done = subprocess.run(f"{test_command_prefix()} {' '.join(tests)}", shell=True, cwd=SRC, env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        f"{test_command_prefix()} {' '.join(tests)}", shell=True, cwd=SRC, env=env, capture_output=True, text=True
+    )
     if done.returncode != 0:
         print(done.stdout[-3000:], done.stderr[-2000:], sep="\n")
         raise SystemExit(f"the tests of {file} fail without any mutation: fix them first")
@@ -83,7 +94,7 @@ def session_for(file: str, tests: list[str], settings: dict) -> tuple[Path, Path
         f"timeout = {settings['timeout']}\n"
         "excluded-modules = []\n"
         f'test-command = "{pytest} {" ".join(tests)}"\n'
-        "[cosmic-ray.distributor]\nname = \"local\"\n"
+        '[cosmic-ray.distributor]\nname = "local"\n'
         f"[cosmic-ray.filters.operators-filter]\nexclude-operators = [{excludes}]\n"
     )
     return config, session
@@ -102,8 +113,11 @@ def run_file(file: str, tests: list[str], settings: dict, env: dict) -> Path:
     changed (a test added to kill a survivor), only the survivors are tried again."""
     config, session = session_for(file, tests, settings)
     meta_path = session.with_suffix(".json")
-    now = {"source": digest([SRC / file]), "tests": digest([SRC / t for t in tests]),
-           "operators": hashlib.sha256(repr(settings["exclude-operators"]).encode()).hexdigest()}
+    now = {
+        "source": digest([SRC / file]),
+        "tests": digest([SRC / t for t in tests]),
+        "operators": hashlib.sha256(repr(settings["exclude-operators"]).encode()).hexdigest(),
+    }
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else ({"source": now["source"]} if session.exists() else {})
     bin_ = VENV / "bin"
     if meta.get("source") != now["source"] or meta.get("operators", now["operators"]) != now["operators"] or not session.exists():
@@ -146,15 +160,22 @@ def report(file: str, rows: list[dict], known: list[dict]) -> tuple[float, list[
         if (row["test"] or "").lower() != "survived":
             continue
         text = source[row["line"] - 1].strip() if row["line"] <= len(source) else ""
-        if any(e["file"] == file and e["operator"] == row["operator"] and e["line"] == text
-               and row["occurrence"] in e.get("occurrences", [row["occurrence"]]) for e in known):
+        if any(
+            e["file"] == file
+            and e["operator"] == row["operator"]
+            and e["line"] == text
+            and row["occurrence"] in e.get("occurrences", [row["occurrence"]])
+            for e in known
+        ):
             equivalent += 1
         else:
             survivors.append(f"  {file}:{row['line']} {row['operator']} (occurrence {row['occurrence']}): {text}")
     real = len(counted) - equivalent
     killed = real - len(survivors)
     rate = killed / real if real else 1.0
-    print(f"{file:<38} {len(counted):>5} mutants  {killed:>5} killed  {equivalent:>3} equivalent  {len(survivors):>3} survived  {rate:6.1%}")
+    print(
+        f"{file:<38} {len(counted):>5} mutants  {killed:>5} killed  {equivalent:>3} equivalent  {len(survivors):>3} survived  {rate:6.1%}"
+    )
     return rate, survivors
 
 

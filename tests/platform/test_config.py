@@ -26,9 +26,16 @@ def test_production_needs_database_url():
 def test_production_settings_accepted():
     from cryptography.fernet import Fernet
 
-    settings = load_settings({"WIJKNET_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://x@h/db",
-                              "WIJKNET_BASE_DOMAIN": "wijknet.nl", "WIJKNET_SECRETS_KEY": Fernet.generate_key().decode(),
-                              "WIJKNET_MAIL_URL": "smtp+starttls://wijk:geheim@smtp.example.nl:587"})
+    settings = load_settings(
+        {
+            "WIJKNET_ENV": "production",
+            "SECRET_KEY": "x" * 40,
+            "DATABASE_URL": "postgresql://x@h/db",
+            "WIJKNET_BASE_DOMAIN": "wijknet.nl",
+            "WIJKNET_SECRETS_KEY": Fernet.generate_key().decode(),
+            "WIJKNET_MAIL_URL": "smtp+starttls://wijk:geheim@smtp.example.nl:587",
+        }
+    )
     assert settings.is_production and settings.base_domain == "wijknet.nl"
     assert settings.mail_from == "wijknet <noreply@wijknet.nl>"
     assert settings.public_url == "https://wijknet.nl"
@@ -37,8 +44,13 @@ def test_production_settings_accepted():
 def test_public_url_for_links_in_email():
     from cryptography.fernet import Fernet
 
-    base = {"WIJKNET_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://x@h/db",
-            "WIJKNET_SECRETS_KEY": Fernet.generate_key().decode(), "WIJKNET_MAIL_URL": "smtp://127.0.0.1:25"}
+    base = {
+        "WIJKNET_ENV": "production",
+        "SECRET_KEY": "x" * 40,
+        "DATABASE_URL": "postgresql://x@h/db",
+        "WIJKNET_SECRETS_KEY": Fernet.generate_key().decode(),
+        "WIJKNET_MAIL_URL": "smtp://127.0.0.1:25",
+    }
     with pytest.raises(ConfigError, match="WIJKNET_PUBLIC_URL"):
         load_settings(base)
     with pytest.raises(ConfigError, match="https:// in production"):
@@ -60,9 +72,17 @@ def test_unknown_environment_and_bad_base_domain_refused():
 def test_production_cookie_is_secure(engine, database_url):
     from cryptography.fernet import Fernet
 
-    app = create_app({"WIJKNET_ENV": "production", "SECRET_KEY": "s" * 40, "DATABASE_URL": database_url,
-                      "WIJKNET_SECRETS_KEY": Fernet.generate_key().decode(), "WIJKNET_MAIL_URL": "smtp://127.0.0.1:25",
-                      "WIJKNET_PUBLIC_URL": "https://wijknet.example.nl"}, engine=engine)
+    app = create_app(
+        {
+            "WIJKNET_ENV": "production",
+            "SECRET_KEY": "s" * 40,
+            "DATABASE_URL": database_url,
+            "WIJKNET_SECRETS_KEY": Fernet.generate_key().decode(),
+            "WIJKNET_MAIL_URL": "smtp://127.0.0.1:25",
+            "WIJKNET_PUBLIC_URL": "https://wijknet.example.nl",
+        },
+        engine=engine,
+    )
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     answer = app.test_client().get("/healthz")
@@ -94,7 +114,9 @@ def test_proxy_hops_validated_and_applied(engine, database_url):
 
         return request.remote_addr
 
-    seen = app.test_client().get("/whoami-test", headers={"X-Forwarded-For": "203.0.113.7"}, environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    seen = app.test_client().get(
+        "/whoami-test", headers={"X-Forwarded-For": "203.0.113.7"}, environ_base={"REMOTE_ADDR": "10.0.0.1"}
+    )
     assert seen.get_data(as_text=True) == "203.0.113.7"
 
 
@@ -110,8 +132,12 @@ def test_secrets_key_required_in_production_and_validated():
 def test_mail_url_required_in_production_and_validated():
     from cryptography.fernet import Fernet
 
-    base = {"WIJKNET_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://x@h/db",
-            "WIJKNET_SECRETS_KEY": Fernet.generate_key().decode()}
+    base = {
+        "WIJKNET_ENV": "production",
+        "SECRET_KEY": "x" * 40,
+        "DATABASE_URL": "postgresql://x@h/db",
+        "WIJKNET_SECRETS_KEY": Fernet.generate_key().decode(),
+    }
     with pytest.raises(ConfigError, match="WIJKNET_MAIL_URL must be set"):
         load_settings(base)
     with pytest.raises(ConfigError, match="production needs an SMTP server"):

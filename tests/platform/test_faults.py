@@ -1,6 +1,7 @@
 """Security review finding 12: a database that goes away is a 503 with a retry hint, never a
 500 and never a half-written change; a connection that died between requests is replaced
 before anything of the next request is sent."""
+
 import re
 
 import pytest
@@ -42,7 +43,9 @@ def _posts(engine, tenant):
         return session.scalar(select(func.count()).select_from(Post))
 
 
-def test_a_connection_lost_before_the_commit_is_a_503_and_nothing_is_written(fragile_app, engine, make_tenant, make_member, login_as):
+def test_a_connection_lost_before_the_commit_is_a_503_and_nothing_is_written(
+    fragile_app, engine, make_tenant, make_member, login_as
+):
     tenant = make_tenant(modules=("board",))
     client = login_as(fragile_app.test_client(), make_member(tenant))
     path = f"/t/{tenant.slug}/board/new"
@@ -65,8 +68,11 @@ def test_the_api_answers_503_in_json(fragile_app, engine, make_tenant, make_memb
     user = make_member(tenant)
     with Session(engine) as session, session.begin():
         token = create_token(session, tenant_id=tenant.id, user=session.get(User, user), name="t")[1]
-    answer = fragile_app.test_client().post(f"/t/{tenant.slug}/api/v1/board/posts", headers={"Authorization": f"Bearer {token}"},
-                                            json={"kind": "offer", "title": "Ik snoei", "body": "Heggen.", "categories": ["groen"]})
+    answer = fragile_app.test_client().post(
+        f"/t/{tenant.slug}/api/v1/board/posts",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"kind": "offer", "title": "Ik snoei", "body": "Heggen.", "categories": ["groen"]},
+    )
     assert answer.status_code == 503 and answer.json["code"] == "service_unavailable" and answer.headers["Retry-After"]
     assert _posts(engine, tenant) == 0
 
@@ -77,8 +83,10 @@ def test_connections_killed_between_requests_are_replaced(client, engine, make_t
     tenant = make_tenant()
     assert client.get(f"/t/{tenant.slug}/").status_code == 200
     with engine.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid()"),
-                     {"db": make_url(database_url).database})
+        conn.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid()"),
+            {"db": make_url(database_url).database},
+        )
         conn.commit()
     for _ in range(3):
         assert client.get(f"/t/{tenant.slug}/").status_code == 200

@@ -1,5 +1,6 @@
 """Security review findings 4 and 11: bad input is a clear 4xx at the edge, never a 500, and
 every redirect stays on the site."""
+
 import re
 from urllib.parse import urljoin, urlsplit
 
@@ -28,8 +29,12 @@ def board_lab(engine, make_tenant, make_member):
 def test_ids_beyond_bigint_are_404_everywhere(client, board_lab, login_as):
     tenant, user, headers = board_lab
     login_as(client, user)
-    for path in (f"/t/{tenant.slug}/board/{HUGE}", f"/t/{tenant.slug}/board/{HUGE}/edit", f"/login/tenant-{HUGE}",
-                 f"/t/{tenant.slug}/admin/join-requests/{HUGE}"):
+    for path in (
+        f"/t/{tenant.slug}/board/{HUGE}",
+        f"/t/{tenant.slug}/board/{HUGE}/edit",
+        f"/login/tenant-{HUGE}",
+        f"/t/{tenant.slug}/admin/join-requests/{HUGE}",
+    ):
         assert client.get(path).status_code in (404, 405), path
     for path in (f"/posts/{HUGE}", f"/posts/{HUGE}/suggestions"):
         assert client.get(f"/t/{tenant.slug}/api/v1/board{path}", headers=headers).status_code == 404
@@ -72,16 +77,33 @@ def test_lone_surrogates_huge_numbers_and_deep_json_are_400(client, board_lab):
     tenant, _, headers = board_lab
     url = f"/t/{tenant.slug}/api/v1/board/posts"
     headers = dict(headers, **{"Content-Type": "application/json"})
-    for raw in ('{"kind": "need", "title": "\\ud800 hulp", "body": "x", "categories": ["groen"]}',
-                '{"kind": "need", "title": "hulp", "body": "x", "categories": ["groen"], "x": 99999999999999999999}',
-                '{"title": NaN}', "[" * 50_000 + "]" * 50_000, '{"title": '):
+    for raw in (
+        '{"kind": "need", "title": "\\ud800 hulp", "body": "x", "categories": ["groen"]}',
+        '{"kind": "need", "title": "hulp", "body": "x", "categories": ["groen"], "x": 99999999999999999999}',
+        '{"title": NaN}',
+        "[" * 50_000 + "]" * 50_000,
+        '{"title": ',
+    ):
         answer = client.post(url, data=raw, headers=headers)
         assert answer.status_code == 400 and answer.json["code"] == "bad_request" and answer.json["status"] == 400, raw[:60]
 
 
-@pytest.mark.parametrize("raw", ["/%09/evil.example", "/%0a/evil.example", "%0d%0a/x", "/%5cevil.example", "//evil.example",
-                                 "https://evil.example", "%20//evil.example", "/%0d/evil.example", "/%1f/evil.example",
-                                 "/%c2%85/evil.example", "%2f%2fevil.example"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "/%09/evil.example",
+        "/%0a/evil.example",
+        "%0d%0a/x",
+        "/%5cevil.example",
+        "//evil.example",
+        "https://evil.example",
+        "%20//evil.example",
+        "/%0d/evil.example",
+        "/%1f/evil.example",
+        "/%c2%85/evil.example",
+        "%2f%2fevil.example",
+    ],
+)
 def test_redirect_targets_with_control_characters_stay_on_the_site(client, raw):
     """The query exactly as an attacker writes it (percent-escapes decoded by the server).
     Login and logout use the same safe_next: tests/platform/identity/test_login.py."""
@@ -100,8 +122,12 @@ def _browser_target(location: str) -> str:
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.one_of(st.text(max_size=40), st.builds(lambda a, b: a + b, st.sampled_from(["/", "//", "/\\", "/\t/", " /", "\\\\"]),
-                                                  st.text(max_size=30))))
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.builds(lambda a, b: a + b, st.sampled_from(["/", "//", "/\\", "/\t/", " /", "\\\\"]), st.text(max_size=30)),
+    )
+)
 def test_safe_next_only_ever_gives_a_local_path(target):
     result = safe_next(target)
     assert result == "/" or (result.startswith("/") and not result.startswith("//") and "\\" not in result)
@@ -109,8 +135,12 @@ def test_safe_next_only_ever_gives_a_local_path(target):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.one_of(st.text(max_size=30), st.builds(lambda a, b: a + b, st.sampled_from(["/", "//", "/\\", "/\t/", "\\\\"]),
-                                                  st.text(max_size=20))))
+@given(
+    st.one_of(
+        st.text(max_size=30),
+        st.builds(lambda a, b: a + b, st.sampled_from(["/", "//", "/\\", "/\t/", "\\\\"]), st.text(max_size=20)),
+    )
+)
 def test_every_redirect_location_is_local(client, target):
     """Over arbitrary strings, through the real views: the Location is a local path or '/'."""
     if "\x00" in target or any(0xD800 <= ord(c) <= 0xDFFF for c in target):
@@ -126,12 +156,22 @@ def test_api_errors_have_a_stable_code_and_follow_accept_language(client, board_
     tenant, _, headers = board_lab
     url = f"/t/{tenant.slug}/api/v1/board/posts/{2**40}"
     dutch = client.get(url, headers=headers)
-    assert dutch.json == {"code": "board.post_not_found", "status": 404, "message": "Dit bericht bestaat niet (meer).", "errors": {}}
-    made = client.post(f"/t/{tenant.slug}/api/v1/board/posts", headers=headers,
-                       json={"kind": "need", "title": "Hulp gezocht", "body": "Tekst", "categories": ["groen"]}).json
+    assert dutch.json == {
+        "code": "board.post_not_found",
+        "status": 404,
+        "message": "Dit bericht bestaat niet (meer).",
+        "errors": {},
+    }
+    made = client.post(
+        f"/t/{tenant.slug}/api/v1/board/posts",
+        headers=headers,
+        json={"kind": "need", "title": "Hulp gezocht", "body": "Tekst", "categories": ["groen"]},
+    ).json
     client.post(f"/t/{tenant.slug}/api/v1/board/posts/{made['id']}/close", headers=headers)
     for language, text in (("nl", "Dit bericht is al gesloten."), ("en", "This post is already closed.")):
-        again = client.post(f"/t/{tenant.slug}/api/v1/board/posts/{made['id']}/close", headers=dict(headers, **{"Accept-Language": language}))
+        again = client.post(
+            f"/t/{tenant.slug}/api/v1/board/posts/{made['id']}/close", headers=dict(headers, **{"Accept-Language": language})
+        )
         assert again.status_code == 409
         assert again.json == {"code": "board.post_closed", "status": 409, "message": text, "errors": {}}
 
@@ -143,8 +183,17 @@ def test_every_domain_error_is_raised_with_a_stable_code():
     import pathlib
 
     root = pathlib.Path(__file__).resolve().parents[2]
-    domain = {"DomainError", "TokenError", "ProviderError", "JoinError", "LoginRefused", "ProvisioningError",
-              "TenantActionError", "MailError", "BoardError"}
+    domain = {
+        "DomainError",
+        "TokenError",
+        "ProviderError",
+        "JoinError",
+        "LoginRefused",
+        "ProvisioningError",
+        "TenantActionError",
+        "MailError",
+        "BoardError",
+    }
     missing = []
     for path in [*root.glob("platform/**/*.py"), *root.glob("tenants/**/*.py")]:
         for node in ast.walk(ast.parse(path.read_text())):
@@ -156,6 +205,8 @@ def test_every_domain_error_is_raised_with_a_stable_code():
                 if name in domain:
                     code = next((k.value for k in node.exc.keywords if k.arg == "code"), None)
                     passed_on = isinstance(code, ast.Name)  # a helper that raises the code its caller gives
-                    if not passed_on and not (isinstance(code, ast.Constant) and re.fullmatch(r"[a-z_]+\.[a-z_]+", code.value or "")):
+                    if not passed_on and not (
+                        isinstance(code, ast.Constant) and re.fullmatch(r"[a-z_]+\.[a-z_]+", code.value or "")
+                    ):
                         missing.append(f"{path.relative_to(root)}:{node.lineno}")
     assert missing == [], f"raise these with code='area.reason': {missing}"

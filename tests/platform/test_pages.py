@@ -1,4 +1,5 @@
 """Network and tenant pages, language switch, health, OpenAPI and the public directory."""
+
 import pytest
 from sqlalchemy.orm import Session
 

@@ -1,5 +1,6 @@
 """The path of `make run`: migrate, seed, then `wijknet serve --demo-login` under gunicorn
 serves the demo, and a demo person signs in through the local OpenID provider."""
+
 import os
 import re
 import socket
@@ -45,8 +46,22 @@ def test_serve_with_demo_login(run_cli, environ):
     port, provider_port = _free_port(), _free_port()
     exe = os.path.join(os.path.dirname(sys.executable), "wijknet")
     proc = subprocess.Popen(
-        [exe, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--demo-login", "--demo-login-port", str(provider_port), "--worker"],
-        env=clean_env(environ), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        [
+            exe,
+            "serve",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--demo-login",
+            "--demo-login-port",
+            str(provider_port),
+            "--worker",
+        ],
+        env=clean_env(environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -69,7 +84,9 @@ def test_serve_with_demo_login(run_cli, environ):
             # which only network staff may read.
             admin_page = browser.get("/t/tarwewijk/admin/invitations").text
             token = re.search(r'name="csrf_token" value="([^"]+)"', admin_page).group(1)
-            invited = browser.post("/t/tarwewijk/admin/invitations", data={"csrf_token": token, "email": "buur@example.org", "role": "member"})
+            invited = browser.post(
+                "/t/tarwewijk/admin/invitations", data={"csrf_token": token, "email": "buur@example.org", "role": "member"}
+            )
             assert invited.status_code == 200
             assert browser.get("/dev/outbox").status_code == 404
         with httpx.Client(base_url=base, follow_redirects=False) as staff:

@@ -4,6 +4,7 @@
 returns its problems, each naming page, role, width, language and rule. The pages come
 from the app's URL map (`gate_pages`), so a new page is checked without anyone listing it.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,14 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 ARTIFACTS = os.path.join(REPO, "test-artifacts")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 800)}
 LANGUAGES = ("nl", "en")
@@ -54,8 +61,13 @@ NOT_PAGES = {
     "identity.login_callback": "the provider's redirect back; it ends in a redirect or the login page",
 }
 # Pages whose screenshots go into the guides and README (phone width); later modules add theirs.
-KEY_PAGES = {"network": "/", "tenant-home": "/t/tarwewijk/", "login": "/login", "board": "/t/tarwewijk/board/",
-             "post": "/t/tarwewijk/board/1"}
+KEY_PAGES = {
+    "network": "/",
+    "tenant-home": "/t/tarwewijk/",
+    "login": "/login",
+    "board": "/t/tarwewijk/board/",
+    "post": "/t/tarwewijk/board/1",
+}
 
 
 @dataclass
@@ -80,7 +92,9 @@ def gate_pages(app) -> tuple[list[tuple[str, str]], list[str]]:
                 continue  # JSON API, checked by its own tests
             missing = [arg for arg in rule.arguments if arg not in DEMO_VALUES]
             if missing:
-                problems.append(f"page={rule.rule} rule=unreachable: no demo value for {', '.join(missing)} (add it to DEMO_VALUES)")
+                problems.append(
+                    f"page={rule.rule} rule=unreachable: no demo value for {', '.join(missing)} (add it to DEMO_VALUES)"
+                )
                 continue
             from flask import url_for
 
@@ -236,8 +250,16 @@ def demo_app(server_url, demo_provider):
         list(seed_demo(engine, role_prefix=role_prefix(make_url(url).database), migrations_dir=migrations))
         DEMO_VALUES["token"] = _demo_invitation(engine)
         DEMO_VALUES["claim_token"] = _demo_claim(engine)
-        provider = [{"name": "demo", "label": "Demo-ID", "issuer": demo_provider, "client_id": "gate", "client_secret": "gate",
-                     "link_verified_email": True}]
+        provider = [
+            {
+                "name": "demo",
+                "label": "Demo-ID",
+                "issuer": demo_provider,
+                "client_id": "gate",
+                "client_secret": "gate",
+                "link_verified_email": True,
+            }
+        ]
         yield create_app(
             {"WIJKNET_ENV": "test", "DATABASE_URL": url, "WIJKNET_OIDC_PROVIDERS": json.dumps(provider)}, engine=engine
         )
@@ -303,13 +325,23 @@ def gate_check(browser):
             context.close()
         return signed_in[(base_url, role)]
 
-    def check(base_url: str, path: str, role: str, width: str, lang: str, screenshot: str | None = None, record: bool = True,
-              expect=200, inspect: bool | None = None) -> list[str]:
+    def check(
+        base_url: str,
+        path: str,
+        role: str,
+        width: str,
+        lang: str,
+        screenshot: str | None = None,
+        record: bool = True,
+        expect=200,
+        inspect: bool | None = None,
+    ) -> list[str]:
         """Open the page; its outcome (HTTP status, or "login" when sent to the sign-in page)
         must be `expect`. Pages shown (200) are checked in full, others only with `inspect`."""
         where = f"page={path} role={role} width={width} lang={lang}"
         context = browser.new_context(
-            viewport=dict(zip(("width", "height"), WIDTHS[width], strict=True)), locale="nl-NL" if lang == "nl" else "en-GB",
+            viewport=dict(zip(("width", "height"), WIDTHS[width], strict=True)),
+            locale="nl-NL" if lang == "nl" else "en-GB",
             storage_state=storage_for(base_url, role),
         )
         context.add_cookies([{"name": "lang", "value": lang, "url": base_url}])
@@ -341,7 +373,11 @@ def gate_check(browser):
         try:
             response = page.goto(base_url + path, wait_until="load")
             status = response.status if response else 0
-            outcome = "login" if status == 200 and page.url.split("?")[0].endswith("/login") and not path.startswith("/login") else status
+            outcome = (
+                "login"
+                if status == 200 and page.url.split("?")[0].endswith("/login") and not path.startswith("/login")
+                else status
+            )
             if record:
                 REPORT.status[(path, role)] = outcome
             if outcome != expect:
@@ -373,7 +409,9 @@ def gate_check(browser):
                 if focus is not None and not focus["visible"]:
                     problems.append(f"{where} rule=focus-visible: focused <{focus['tag']}> has no visible outline")
             if weight["bytes"] > MAX_PAGE_BYTES:
-                problems.append(f"{where} rule=page-weight: {weight['bytes'] // 1024} kB of HTML, CSS and JS (limit {MAX_PAGE_BYTES // 1024} kB)")
+                problems.append(
+                    f"{where} rule=page-weight: {weight['bytes'] // 1024} kB of HTML, CSS and JS (limit {MAX_PAGE_BYTES // 1024} kB)"
+                )
             for url in foreign:
                 problems.append(f"{where} rule=third-party-request: {url}")
             problems.extend(console)

@@ -1,5 +1,6 @@
 """In Chromium, on a phone-sized screen: a resident posts a need, a second resident
 responds, the author marks the match and the responder confirms it."""
+
 import pytest
 
 pytestmark = pytest.mark.browser

@@ -1,4 +1,5 @@
 """Every GET page of the app, for each role, at phone and desktop width, in Dutch and English."""
+
 import os
 
 import pytest
@@ -45,7 +46,9 @@ def test_the_gate_fails_when_a_role_gets_what_it_should_not(live_demo, gate_chec
 def test_unknown_and_error_pages_pass_the_gate(live_demo, gate_check):
     problems = []
     for lang in LANGUAGES:
-        found = gate_check(live_demo.url, "/t/does-not-exist/", "anonymous", "phone", lang, record=False, expect=404, inspect=True)
+        found = gate_check(
+            live_demo.url, "/t/does-not-exist/", "anonymous", "phone", lang, record=False, expect=404, inspect=True
+        )
         # Chromium logs the 404 of the page itself; everything else must pass.
         problems += [p for p in found if "status of 404" not in p]
     assert not problems, "\n".join(problems)

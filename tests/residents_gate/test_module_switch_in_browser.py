@@ -1,5 +1,6 @@
 """Issue 11, in Chromium: the lab's admin switches the board off (its pages and API answer
 404, it leaves the navigation) and on again (everything is back, posts included)."""
+
 import httpx
 import pytest
 

@@ -57,9 +57,18 @@ def test_a_token_of_lab_a_opens_nothing_in_lab_b_even_for_a_member_of_both(app, 
         author_id = author.id
     with tenant_unit_of_work(engine, b) as session:
         writer = session.scalars(select(Member).where(Member.user_id == author_id)).one()
-        post_b = create_post(session, writer, {"categories": ["groen"], "posts_per_day": 100, "approval_required": False},
-                             kind="need", title="Wie snoeit mijn heg?", body="Hoog", categories=["groen"],
-                             organisation=None, area=None, valid_until=None).id
+        post_b = create_post(
+            session,
+            writer,
+            {"categories": ["groen"], "posts_per_day": 100, "approval_required": False},
+            kind="need",
+            title="Wie snoeit mijn heg?",
+            body="Hoog",
+            categories=["groen"],
+            organisation=None,
+            area=None,
+            valid_until=None,
+        ).id
     client = app.test_client()
     for method, rule in sorted(tenant_api_routes(app)):
         path = rule.replace("<slug>", b.slug).replace("<int:post_id>", str(post_b))

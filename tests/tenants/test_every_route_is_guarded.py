@@ -1,6 +1,7 @@
 """Issue 11: every route of a living lab, walked from the app's URL map, refuses an anonymous
 visitor, a member of another lab and an API token of another lab, unless the route is one
 of the few that are public on purpose. A new view that forgets its check fails here."""
+
 import re
 
 import pytest
@@ -39,9 +40,18 @@ def _lab_with_content(engine, make_tenant, make_member):
     author, helper = make_member(lab), make_member(lab)
     with tenant_unit_of_work(engine, lab) as session:
         members = {m.user_id: m for m in session.scalars(select(Member))}
-        post = create_post(session, members[author], {"categories": ["groen"], "posts_per_day": 10, "approval_required": False},
-                           kind="need", title="Snoeien gezocht", body="Heg", categories=["groen"], organisation=None,
-                           area=None, valid_until=None)
+        post = create_post(
+            session,
+            members[author],
+            {"categories": ["groen"], "posts_per_day": 10, "approval_required": False},
+            kind="need",
+            title="Snoeien gezocht",
+            body="Heg",
+            categories=["groen"],
+            organisation=None,
+            area=None,
+            valid_until=None,
+        )
         reaction = react(session, post, members[helper], kind="help", message="Ik kom")
         return lab, dict(VALUES, post_id=post.id, reaction_id=reaction.id)
 
@@ -50,7 +60,8 @@ def test_the_rule_covers_every_route(app):
     routes = list(tenant_routes(app))
     assert len(routes) > 30
     assert {"board.index", "board.new_post", "admin.modules", "tenant_people.Members"} <= {e for e, _m, _p in routes} | {
-        "tenant_people.Members"}
+        "tenant_people.Members"
+    }
 
 
 def test_no_route_of_a_lab_opens_for_a_stranger(app, engine, make_tenant, make_member, login_as):
@@ -66,8 +77,11 @@ def test_no_route_of_a_lab_opens_for_a_stranger(app, engine, make_tenant, make_m
     for endpoint, method, path in tenant_routes(app, values):
         path = path.replace("<slug>", lab.slug)
         api = "/api/" in path
-        for who, client, headers in (("anonymous", anonymous, {}), ("stranger", signed_in, {}),
-                                     ("other lab's token", anonymous, {"Authorization": f"Bearer {token}"})):
+        for who, client, headers in (
+            ("anonymous", anonymous, {}),
+            ("stranger", signed_in, {}),
+            ("other lab's token", anonymous, {"Authorization": f"Bearer {token}"}),
+        ):
             if who == "other lab's token" and not api:
                 continue
             data = {"csrf_token": csrf[id(client)]} if method != "GET" and not api else None
@@ -98,7 +112,10 @@ def test_platform_never_imports_a_module_by_name():
     import pathlib
 
     root = pathlib.Path(__file__).resolve().parents[2] / "platform"
-    offenders = [f"{p.relative_to(root.parent)}:{n}" for p in root.rglob("*.py")
-                 for n, line in enumerate(p.read_text().splitlines(), 1)
-                 if re.search(r"wijknet\.tenants\.(?!core\b)[a-z_]+", line)]
+    offenders = [
+        f"{p.relative_to(root.parent)}:{n}"
+        for p in root.rglob("*.py")
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if re.search(r"wijknet\.tenants\.(?!core\b)[a-z_]+", line)
+    ]
     assert offenders == []

@@ -10,18 +10,23 @@ through PUBLIC, so it is revoked from PUBLIC on this database and granted to the
 application role (the role running this migration) alone. The unit of work also names
 pg_temp last in the search path.
 """
+
 from alembic import op
 
-revision = '0008'
-down_revision = '0007'
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.drop_constraint(op.f('ck_tenants_status_known'), 'tenants', schema='platform', type_='check')
-    op.create_check_constraint(op.f('ck_tenants_status_known'), 'tenants',
-                               "status IN ('provisioning', 'active', 'suspended', 'deleting')", schema='platform')
+    op.drop_constraint(op.f("ck_tenants_status_known"), "tenants", schema="platform", type_="check")
+    op.create_check_constraint(
+        op.f("ck_tenants_status_known"),
+        "tenants",
+        "status IN ('provisioning', 'active', 'suspended', 'deleting')",
+        schema="platform",
+    )
     op.execute("""
         DO $$ BEGIN
             EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
@@ -37,6 +42,7 @@ def downgrade() -> None:
         END $$
     """)
     op.execute("UPDATE platform.tenants SET status = 'suspended' WHERE status = 'deleting'")
-    op.drop_constraint(op.f('ck_tenants_status_known'), 'tenants', schema='platform', type_='check')
-    op.create_check_constraint(op.f('ck_tenants_status_known'), 'tenants',
-                               "status IN ('provisioning', 'active', 'suspended')", schema='platform')
+    op.drop_constraint(op.f("ck_tenants_status_known"), "tenants", schema="platform", type_="check")
+    op.create_check_constraint(
+        op.f("ck_tenants_status_known"), "tenants", "status IN ('provisioning', 'active', 'suspended')", schema="platform"
+    )

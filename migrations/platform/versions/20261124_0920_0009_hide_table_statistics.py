@@ -11,17 +11,27 @@ database, the tests) and otherwise leaves a notice; docs/security.md gives the s
 for a superuser to run once. What stays visible to any role (the list of roles, table names
 and row estimates in pg_class) is listed there too.
 """
+
 from alembic import op
 
-revision = '0009'
-down_revision = '0008'
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
 VIEWS = (
-    "pg_stat_all_tables", "pg_stat_user_tables", "pg_stat_xact_all_tables", "pg_stat_xact_user_tables",
-    "pg_statio_all_tables", "pg_statio_user_tables", "pg_stat_all_indexes", "pg_stat_user_indexes",
-    "pg_statio_all_indexes", "pg_statio_user_indexes", "pg_statio_all_sequences", "pg_statio_user_sequences",
+    "pg_stat_all_tables",
+    "pg_stat_user_tables",
+    "pg_stat_xact_all_tables",
+    "pg_stat_xact_user_tables",
+    "pg_statio_all_tables",
+    "pg_statio_user_tables",
+    "pg_stat_all_indexes",
+    "pg_stat_user_indexes",
+    "pg_statio_all_indexes",
+    "pg_statio_user_indexes",
+    "pg_statio_all_sequences",
+    "pg_statio_user_sequences",
 )
 
 

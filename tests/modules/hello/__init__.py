@@ -2,6 +2,7 @@
 folder, in the shape of docs/adding-a-module.md, gets pages, an API, settings with a
 derived form, the on/off switch, audit records and isolation without any change in
 `platform/`. Members wave; the lab's greeting is a setting; waves are audit records."""
+
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, fields, validate
 
@@ -12,10 +13,12 @@ class HelloSettings(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    greeting = fields.String(load_default="Hallo buren!", validate=validate.Length(2, 60, error="2 to 60 characters."),
-                             metadata={"label": "Greeting"})
-    waves_shown = fields.Integer(load_default=10, validate=validate.Range(1, 50, error="A number from 1 to 50."),
-                                 metadata={"label": "Waves shown"})
+    greeting = fields.String(
+        load_default="Hallo buren!", validate=validate.Length(2, 60, error="2 to 60 characters."), metadata={"label": "Greeting"}
+    )
+    waves_shown = fields.Integer(
+        load_default=10, validate=validate.Range(1, 50, error="A number from 1 to 50."), metadata={"label": "Waves shown"}
+    )
 
 
 module = Module(

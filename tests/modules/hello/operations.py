@@ -1,4 +1,5 @@
 """One action: a member waves (an audit record is the wave)."""
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,6 +14,9 @@ def wave(session: Session, member: Member) -> None:
 
 def waves(session: Session, limit: int) -> list[tuple[str, object]]:
     return session.execute(
-        select(Member.display_name, TenantAuditEntry.at).join(Member, Member.id == TenantAuditEntry.actor_member_id)
-        .where(TenantAuditEntry.action == "hello.waved").order_by(TenantAuditEntry.id.desc()).limit(limit)
+        select(Member.display_name, TenantAuditEntry.at)
+        .join(Member, Member.id == TenantAuditEntry.actor_member_id)
+        .where(TenantAuditEntry.action == "hello.waved")
+        .order_by(TenantAuditEntry.id.desc())
+        .limit(limit)
     ).all()

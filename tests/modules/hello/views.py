@@ -12,8 +12,12 @@ bp = Blueprint("hello", __name__, url_prefix="/t/<slug>/hello", template_folder=
 @bp.get("/")
 def index():
     settings = module_settings("hello")
-    return render_template("hello/index.html", tenant=current_tenant(), greeting=settings["greeting"],
-                           waves=waves(tenant_db(), settings["waves_shown"]))
+    return render_template(
+        "hello/index.html",
+        tenant=current_tenant(),
+        greeting=settings["greeting"],
+        waves=waves(tenant_db(), settings["waves_shown"]),
+    )
 
 
 @bp.post("/wave")

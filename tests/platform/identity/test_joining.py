@@ -1,4 +1,5 @@
 """Invitations and join policies (operations); pages in tests/tenants/core/test_joining_pages.py."""
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -56,7 +57,9 @@ def test_invitation_is_accepted_once(session, engine, make_tenant, make_member):
 def test_expired_invitation_is_refused(session, make_tenant, make_member):
     tenant_ref = make_tenant()
     tenant = session.get(Tenant, tenant_ref.id)
-    invitation, token = create_invitation(session, tenant, session.get(User, make_member(tenant_ref, "admin")), email="x@example.org")
+    invitation, token = create_invitation(
+        session, tenant, session.get(User, make_member(tenant_ref, "admin")), email="x@example.org"
+    )
     invitation.expires_at = datetime.now(timezone.utc) - timedelta(seconds=1)
     with pytest.raises(JoinError, match="expired"):
         accept_invitation(session, tenant, token, _user(session, "Laat"))
@@ -64,7 +67,9 @@ def test_expired_invitation_is_refused(session, make_tenant, make_member):
 
 def test_invitation_of_tenant_a_does_not_work_in_tenant_b(session, make_tenant, make_member):
     a_ref, b_ref = make_tenant(), make_tenant()
-    _, token = create_invitation(session, session.get(Tenant, a_ref.id), session.get(User, make_member(a_ref, "admin")), email="x@example.org")
+    _, token = create_invitation(
+        session, session.get(Tenant, a_ref.id), session.get(User, make_member(a_ref, "admin")), email="x@example.org"
+    )
     with pytest.raises(JoinError) as refused:
         accept_invitation(session, session.get(Tenant, b_ref.id), token, _user(session, "Dwaal"))
     assert refused.value.status == 404
@@ -85,7 +90,13 @@ def test_admin_of_a_cannot_invite_into_b_and_members_cannot_invite(session, make
 def test_bad_invitation_input(session, make_tenant, make_member, email, role):
     tenant_ref = make_tenant()
     with pytest.raises(JoinError):
-        create_invitation(session, session.get(Tenant, tenant_ref.id), session.get(User, make_member(tenant_ref, "admin")), email=email, role=role)
+        create_invitation(
+            session,
+            session.get(Tenant, tenant_ref.id),
+            session.get(User, make_member(tenant_ref, "admin")),
+            email=email,
+            role=role,
+        )
 
 
 def test_join_policies(session, make_tenant, make_member):

@@ -1,4 +1,5 @@
 """OpenID Connect login against oidc-provider-mock, running as a real server on loopback."""
+
 import json
 from urllib.parse import parse_qs, urlsplit
 
@@ -38,8 +39,16 @@ def login_app(environ, engine, provider):
 @pytest.fixture
 def trusting_app(environ, engine, provider):
     """The same provider, marked by the operator as vouching for its verified addresses."""
-    providers = [{"name": "mock", "label": "Test-ID", "issuer": provider, "client_id": "wijknet", "client_secret": "s3cret",
-                  "link_verified_email": True}]
+    providers = [
+        {
+            "name": "mock",
+            "label": "Test-ID",
+            "issuer": provider,
+            "client_id": "wijknet",
+            "client_secret": "s3cret",
+            "link_verified_email": True,
+        }
+    ]
     return create_app(dict(environ, WIJKNET_OIDC_PROVIDERS=json.dumps(providers)), engine=engine)
 
 
@@ -212,8 +221,18 @@ def test_session_is_rotated_at_login_and_cleared_at_logout(login_app):
         assert "user_id" not in flask_session
 
 
-@pytest.mark.parametrize("target", ["//evil.example", "https://evil.example/x", "/\\evil.example", "/\t/evil.example",
-                                    "/\n/evil.example", "/\r\n/x", " //evil.example"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example",
+        "https://evil.example/x",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\r\n/x",
+        " //evil.example",
+    ],
+)
 def test_open_redirects_land_on_a_local_page(login_app, target):
     client = login_app.test_client()
     done = login(client, "alice-123", target)

@@ -1,5 +1,6 @@
 """Login against a certified, PKCE-enforcing OpenID provider: the npm package oidc-provider,
 run on the machine's Node. Our client passes; tampering is refused without a session."""
+
 import json
 import os
 import re
@@ -38,7 +39,9 @@ def node_modules():
 def pkce_provider(node, **env):
     port = _free_port()
     environment = dict(os.environ, PORT=str(port), REDIRECT_URI=CALLBACK, **{k: str(v) for k, v in env.items()})
-    proc = subprocess.Popen([node, "server.mjs"], cwd=HERE, env=environment, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [node, "server.mjs"], cwd=HERE, env=environment, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     try:
         line = proc.stdout.readline()
         assert line.startswith("ready"), line
@@ -50,7 +53,9 @@ def pkce_provider(node, **env):
 
 
 def make_app(environ, engine, issuer, leeway=60):
-    providers = [{"name": "pkce", "label": "PKCE-ID", "issuer": issuer, "client_id": "wijknet", "client_secret": "wijknet-secret"}]
+    providers = [
+        {"name": "pkce", "label": "PKCE-ID", "issuer": issuer, "client_id": "wijknet", "client_secret": "wijknet-secret"}
+    ]
     app = create_app(dict(environ, WIJKNET_OIDC_PROVIDERS=json.dumps(providers)), engine=engine)
     app.config["OIDC_LEEWAY_SECONDS"] = leeway
     return app

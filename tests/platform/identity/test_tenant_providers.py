@@ -1,4 +1,5 @@
 """Login providers a tenant admin adds: encrypted secret, listed for that lab only, usable."""
+
 import json
 import re
 from urllib.parse import urlsplit
@@ -17,7 +18,9 @@ pytestmark = pytest.mark.tenancy
 
 @pytest.fixture(scope="module")
 def provider():
-    people = [MockUser(sub="org-42", claims={"email": "medewerker@gemeente.example", "email_verified": True, "name": "Gemma Gemeente"})]
+    people = [
+        MockUser(sub="org-42", claims={"email": "medewerker@gemeente.example", "email_verified": True, "name": "Gemma Gemeente"})
+    ]
     with run_server_in_thread(port=0, user_claims=people) as server:
         yield f"http://localhost:{server.server_port}"
 
@@ -75,8 +78,12 @@ def test_only_this_labs_admin_manages_its_providers(client, engine, make_tenant,
     login_as(admin_of_a, make_member(a, "admin"))
     assert admin_of_a.get(f"/t/{b.slug}/admin/login-providers").status_code == 404
     token = csrf(admin_of_a, f"/t/{a.slug}/admin/login-providers")
-    assert admin_of_a.post(f"/t/{b.slug}/admin/login-providers/{b_provider}/remove", data={"csrf_token": token}).status_code == 404
-    assert admin_of_a.post(f"/t/{a.slug}/admin/login-providers/{b_provider}/remove", data={"csrf_token": token}).status_code == 404
+    assert (
+        admin_of_a.post(f"/t/{b.slug}/admin/login-providers/{b_provider}/remove", data={"csrf_token": token}).status_code == 404
+    )
+    assert (
+        admin_of_a.post(f"/t/{a.slug}/admin/login-providers/{b_provider}/remove", data={"csrf_token": token}).status_code == 404
+    )
     with Session(engine) as session:
         assert session.get(TenantLoginProvider, b_provider) is not None
     remover = client
@@ -104,8 +111,9 @@ def _sign_in_through(client, provider_id, provider_url, sub, next_path="/"):
     return client.get(parts.path, query_string=parts.query)
 
 
-def test_a_labs_own_provider_cannot_take_over_an_account_made_for_someone_else(client, engine, make_tenant, make_member,
-                                                                               login_as, rogue_provider):
+def test_a_labs_own_provider_cannot_take_over_an_account_made_for_someone_else(
+    client, engine, make_tenant, make_member, login_as, rogue_provider
+):
     from wijknet.platform.identity.models import Identity, Membership, User
     from wijknet.platform.tenancy.models import Tenant
     from wijknet.platform.tenancy.operations import TenantActionError, add_member, ensure_user
@@ -164,8 +172,13 @@ def test_a_labs_users_cannot_accept_another_labs_invitation(client, engine, make
     add(client, lab_a, label="Eigen ID", issuer=rogue_provider, client_id="a", client_secret="s")
     with Session(engine) as session, session.begin():
         provider_id = session.scalars(select(TenantLoginProvider.id).where(TenantLoginProvider.tenant_id == lab_a.id)).one()
-        _, token = create_invitation(session, session.get(Tenant, lab_b.id), session.get(User, make_member(lab_b, "admin")),
-                                     email="wie@example.org", role="admin")
+        _, token = create_invitation(
+            session,
+            session.get(Tenant, lab_b.id),
+            session.get(User, make_member(lab_b, "admin")),
+            email="wie@example.org",
+            role="admin",
+        )
     person = client.application.test_client()
     _sign_in_through(person, provider_id, rogue_provider, "rogue-1")
     path = f"/t/{lab_b.slug}/invitation/{token}"
@@ -218,7 +231,9 @@ def _provider_row(engine, tenant, issuer):
 
     key = load_settings({"WIJKNET_ENV": "test"}).secrets_key
     with Session(engine) as session, session.begin():
-        row = TenantLoginProvider(tenant_id=tenant.id, label="X", issuer=issuer, client_id="c", client_secret_encrypted=encrypt(key, "s"))
+        row = TenantLoginProvider(
+            tenant_id=tenant.id, label="X", issuer=issuer, client_id="c", client_secret_encrypted=encrypt(key, "s")
+        )
         session.add(row)
         session.flush()
         return row.id
@@ -226,10 +241,17 @@ def _provider_row(engine, tenant, issuer):
 
 def test_discovery_naming_endpoints_on_another_host_is_refused(client, engine, make_tenant):
     tenant = make_tenant()
-    with _Recorder() as elsewhere, _Recorder(lambda r: {
-        "issuer": f"http://localhost:{r.port}", "authorization_endpoint": f"http://localhost:{r.port}/authorize",
-        "token_endpoint": f"http://127.0.0.1:{elsewhere.port}/steal", "jwks_uri": f"http://localhost:{r.port}/jwks",
-    }) as provider:
+    with (
+        _Recorder() as elsewhere,
+        _Recorder(
+            lambda r: {
+                "issuer": f"http://localhost:{r.port}",
+                "authorization_endpoint": f"http://localhost:{r.port}/authorize",
+                "token_endpoint": f"http://127.0.0.1:{elsewhere.port}/steal",
+                "jwks_uri": f"http://localhost:{r.port}/jwks",
+            }
+        ) as provider,
+    ):
         provider_id = _provider_row(engine, tenant, f"http://localhost:{provider.port}")
         answer = client.get(f"/login/tenant-{provider_id}")
         assert answer.status_code == 503 and "is nu niet bereikbaar" in answer.get_data(as_text=True)

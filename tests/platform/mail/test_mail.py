@@ -1,5 +1,6 @@
 """Email: queued in the transaction that causes it, delivered by `wijknet worker` to a real
 SMTP server (aiosmtpd); a server that is down loses nothing."""
+
 import secrets
 import socket
 import time
@@ -26,9 +27,10 @@ def _address() -> str:
 
 def _jobs_for(engine, to: str) -> list:
     with engine.connect() as conn:
-        return conn.execute(text(
-            "SELECT id, status, attempts, scheduled_at FROM jobs.procrastinate_jobs WHERE args->>'to' = :to ORDER BY id"
-        ), {"to": to}).all()
+        return conn.execute(
+            text("SELECT id, status, attempts, scheduled_at FROM jobs.procrastinate_jobs WHERE args->>'to' = :to ORDER BY id"),
+            {"to": to},
+        ).all()
 
 
 def _free_port() -> int:
@@ -75,8 +77,9 @@ def smtp_server():
 
 
 def _worker(run_cli, port: int):
-    result = run_cli("worker", "--until-empty", extra_env={
-        "WIJKNET_MAIL_URL": f"smtp://127.0.0.1:{port}", "WIJKNET_MAIL_RETRY_SECONDS": "1"})
+    result = run_cli(
+        "worker", "--until-empty", extra_env={"WIJKNET_MAIL_URL": f"smtp://127.0.0.1:{port}", "WIJKNET_MAIL_RETRY_SECONDS": "1"}
+    )
     assert result.returncode == 0, result.stderr
     return result
 
@@ -120,10 +123,16 @@ def test_a_job_without_a_transaction_is_refused(engine):
         send_email.defer(to=_address(), subject="x", body="y")
 
 
-@pytest.mark.parametrize("to,subject,body", [
-    ("geen-adres", "Onderwerp", "Tekst"), ("a@b.nl, c@d.nl", "Onderwerp", "Tekst"),
-    ("a@b.nl", "", "Tekst"), ("a@b.nl", "Onderwerp", ""), ("a@b.nl", "Onderwerp", "x" * 100_001),
-])
+@pytest.mark.parametrize(
+    "to,subject,body",
+    [
+        ("geen-adres", "Onderwerp", "Tekst"),
+        ("a@b.nl, c@d.nl", "Onderwerp", "Tekst"),
+        ("a@b.nl", "", "Tekst"),
+        ("a@b.nl", "Onderwerp", ""),
+        ("a@b.nl", "Onderwerp", "x" * 100_001),
+    ],
+)
 def test_bad_email_is_refused_and_queues_nothing(engine, to, subject, body):
     with Session(engine) as session:
         with pytest.raises(MailError):
@@ -180,7 +189,10 @@ def test_log_mailer_fills_the_development_outbox_page_for_staff_only(engine, run
     assert result.returncode == 0, result.stderr
     assert f"email to {to}" in result.stderr
     with Session(engine) as session:
-        assert session.scalars(select(DevOutboxMessage.subject).where(DevOutboxMessage.recipient == to)).one() == "Uitnodiging <buurt>"
+        assert (
+            session.scalars(select(DevOutboxMessage.subject).where(DevOutboxMessage.recipient == to)).one()
+            == "Uitnodiging <buurt>"
+        )
     # It shows every invitation link: anonymous visitors are sent to sign in, others get 404.
     anonymous = client.get("/dev/outbox")
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
@@ -242,8 +254,9 @@ def test_an_approved_join_request_gets_a_welcome_email(engine, run_cli, smtp_ser
         request_id = join(session, row, ensure_user(session, to, "Nieuwe Buur")).id
     login_as(client, make_member(tenant, "admin"))
     page = f"/t/{tenant.slug}/admin/invitations"
-    decided = client.post(f"/t/{tenant.slug}/admin/join-requests/{request_id}",
-                          data={"csrf_token": _csrf(client, page), "decision": "approve"})
+    decided = client.post(
+        f"/t/{tenant.slug}/admin/join-requests/{request_id}", data={"csrf_token": _csrf(client, page), "decision": "approve"}
+    )
     assert decided.status_code == 302
     _worker(run_cli, inbox.port)
     [content] = inbox.to(to)

@@ -1,6 +1,7 @@
 """Security review finding 13: the worker survives a PostgreSQL restart and goes on by
 itself. The test starts a PostgreSQL server of its own (pgserver, in a temporary folder),
 restarts it under a running `wijknet worker`, and stops it at the end."""
+
 import os
 import subprocess
 import sys

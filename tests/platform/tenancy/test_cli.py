@@ -1,4 +1,5 @@
 """The `wijknet` console script, run as a real process against the test database."""
+
 import json
 import re
 
@@ -15,7 +16,22 @@ def _exists(engine, kind: str, name: str) -> bool:
 
 
 def test_two_tenants_created_by_the_cli(run_cli, engine, client):
-    first = run_cli("tenants", "create", "--slug", "cli-noord", "--name", "Buurt Noord", "--type", "wijkbedrijf", "--region", "Groningen", "--modules", "board,contracts", "--admin-email", "admin@noord.example")
+    first = run_cli(
+        "tenants",
+        "create",
+        "--slug",
+        "cli-noord",
+        "--name",
+        "Buurt Noord",
+        "--type",
+        "wijkbedrijf",
+        "--region",
+        "Groningen",
+        "--modules",
+        "board,contracts",
+        "--admin-email",
+        "admin@noord.example",
+    )
     second = run_cli("tenants", "create", "--slug", "cli-zuid", "--name", "Buurt Zuid", "--type", "cooperative")
     assert first.returncode == 0, first.stderr
     assert second.returncode == 0, second.stderr
@@ -24,8 +40,12 @@ def test_two_tenants_created_by_the_cli(run_cli, engine, client):
     invitation = client.get(link.split("8000", 1)[1])
     assert invitation.status_code == 200 and "beheerder" in invitation.get_data(as_text=True)
     with engine.connect() as conn:
-        queued = conn.execute(text("SELECT args->>'to', args->>'body' FROM jobs.procrastinate_jobs"
-                                   " WHERE task_name = 'wijknet.send_email' AND args->>'to' = 'admin@noord.example'")).all()
+        queued = conn.execute(
+            text(
+                "SELECT args->>'to', args->>'body' FROM jobs.procrastinate_jobs"
+                " WHERE task_name = 'wijknet.send_email' AND args->>'to' = 'admin@noord.example'"
+            )
+        ).all()
     assert len(queued) == 1 and link in queued[0][1]
     listed = run_cli("tenants", "list", "--json")
     assert listed.returncode == 0
@@ -44,12 +64,15 @@ def test_two_tenants_created_by_the_cli(run_cli, engine, client):
     assert "cli-noord" in human.stdout and "cli-zuid" in human.stdout
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--slug", "ab", "--name", "X"], "3 to 40 characters"),
-    (["--slug", "admin", "--name", "X"], "reserved"),
-    (["--slug", "good-slug-cli", "--name", "X", "--modules", "board,casino"], "Unknown module"),
-    (["--slug", "good-slug-cli", "--name", "X", "--admin-email", "not-an-email"], "not an email"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--slug", "ab", "--name", "X"], "3 to 40 characters"),
+        (["--slug", "admin", "--name", "X"], "reserved"),
+        (["--slug", "good-slug-cli", "--name", "X", "--modules", "board,casino"], "Unknown module"),
+        (["--slug", "good-slug-cli", "--name", "X", "--admin-email", "not-an-email"], "not an email"),
+    ],
+)
 def test_create_refuses_bad_input_with_message_and_exit_1(run_cli, args, message):
     result = run_cli("tenants", "create", *args)
     assert result.returncode == 1
@@ -84,13 +107,21 @@ def test_suspend_resume_and_delete(run_cli, engine, client):
     assert not _exists(engine, "schema", row["schema"]) and not _exists(engine, "role", row["role"])
     assert client.get("/t/cli-weg/").status_code == 404
     with engine.connect() as conn:
-        actions = conn.execute(text("SELECT action FROM platform.staff_audit_log WHERE tenant_slug = 'cli-weg' ORDER BY id")).scalars().all()
+        actions = (
+            conn.execute(text("SELECT action FROM platform.staff_audit_log WHERE tenant_slug = 'cli-weg' ORDER BY id"))
+            .scalars()
+            .all()
+        )
     assert actions == ["tenant.created", "tenant.suspended", "tenant.resumed", "tenant.deleted"]
 
 
 def test_unknown_tenant_actions_exit_1(run_cli):
     for command in ("suspend", "resume", "delete"):
-        result = run_cli("tenants", command, "--slug", "no-such-lab", "--yes") if command == "delete" else run_cli("tenants", command, "--slug", "no-such-lab")
+        result = (
+            run_cli("tenants", command, "--slug", "no-such-lab", "--yes")
+            if command == "delete"
+            else run_cli("tenants", command, "--slug", "no-such-lab")
+        )
         assert result.returncode == 1 and "No living lab" in result.stderr
 
 
@@ -102,4 +133,8 @@ def test_demo_seed_is_idempotent(run_cli):
     assert "board tarwewijk: already there" in second.stdout and "board tarwewijk:" in first.stdout
     rows = {r["slug"]: r for r in json.loads(run_cli("tenants", "list", "--json").stdout)}
     assert {"de-werkplaats", "startersco", "tarwewijk"} <= set(rows)
-    assert {rows[s]["type"] for s in ("de-werkplaats", "startersco", "tarwewijk")} == {"cooperative", "social_cooperative", "wijkbedrijf"}
+    assert {rows[s]["type"] for s in ("de-werkplaats", "startersco", "tarwewijk")} == {
+        "cooperative",
+        "social_cooperative",
+        "wijkbedrijf",
+    }

@@ -1,4 +1,5 @@
 """SPEC §2.1: isolation enforced by PostgreSQL privileges inside the tenant unit of work."""
+
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import InternalError, ProgrammingError
@@ -20,7 +21,9 @@ def two_tenants(make_tenant, engine):
     a, b = make_tenant(), make_tenant()
     with Session(engine) as session, session.begin():
         for ref, email in ((a, "ann@a.example"), (b, "bob@b.example")):
-            add_member(session, session.get(Tenant, ref.id), ensure_user(session, f"{ref.slug}-{email}", email.split("@")[0]), "member")
+            add_member(
+                session, session.get(Tenant, ref.id), ensure_user(session, f"{ref.slug}-{email}", email.split("@")[0]), "member"
+            )
     return a, b
 
 

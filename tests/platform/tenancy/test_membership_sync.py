@@ -1,6 +1,7 @@
 """Security review finding 3: a membership spans the platform and the lab. The platform is
 the truth; the lab's copy follows after the platform commits, is repaired by a job when the
 process dies in between, and never gives access on its own."""
+
 import re
 
 import pytest
@@ -40,8 +41,16 @@ def test_a_platform_rollback_leaves_nothing_in_the_lab(engine, make_tenant):
         session.rollback()
     assert _member(engine, tenant, user_id) is None
     with engine.connect() as conn:  # and the repair job went with the rollback
-        assert conn.execute(text("SELECT count(*) FROM jobs.procrastinate_jobs WHERE task_name = 'wijknet.follow_up'"
-                                 " AND (args->'payload'->>'user_id')::bigint = :u"), {"u": user_id}).scalar() == 0
+        assert (
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM jobs.procrastinate_jobs WHERE task_name = 'wijknet.follow_up'"
+                    " AND (args->'payload'->>'user_id')::bigint = :u"
+                ),
+                {"u": user_id},
+            ).scalar()
+            == 0
+        )
 
 
 def test_the_lab_copy_follows_the_platform_commit(engine, make_tenant):

@@ -1,4 +1,5 @@
 """Per-tenant migrations: version per schema, registry in step, failures isolated and resumed."""
+
 import json
 import os
 import shutil
@@ -55,7 +56,12 @@ def migrations_with_new_revision(tmp_path):
 
 def _columns(engine, schema):
     with engine.connect() as conn:
-        return set(conn.execute(text("SELECT column_name FROM information_schema.columns WHERE table_schema = :s AND table_name = 'members'"), {"s": schema}).scalars())
+        return set(
+            conn.execute(
+                text("SELECT column_name FROM information_schema.columns WHERE table_schema = :s AND table_name = 'members'"),
+                {"s": schema},
+            ).scalars()
+        )
 
 
 def _schema_version(engine, schema):
@@ -121,11 +127,16 @@ def test_code_a_tenant_role_planted_never_runs_as_the_application(make_tenant, e
     see nothing of the platform."""
     tenant = make_tenant()
     with engine.begin() as conn:
-        conn.execute(text("SELECT set_config('role', :r, true), set_config('search_path', :s, true)"),
-                     {"r": tenant.role_name, "s": tenant.schema_name})
+        conn.execute(
+            text("SELECT set_config('role', :r, true), set_config('search_path', :s, true)"),
+            {"r": tenant.role_name, "s": tenant.schema_name},
+        )
         conn.exec_driver_sql(SPY)
-    summary_row = migrate_tenant(engine, TenantToMigrate(tenant.id, tenant.slug, tenant.schema_name, tenant.role_name,
-                                                         tenant_head(MIGRATIONS)), migrations_with_new_revision)
+    summary_row = migrate_tenant(
+        engine,
+        TenantToMigrate(tenant.id, tenant.slug, tenant.schema_name, tenant.role_name, tenant_head(MIGRATIONS)),
+        migrations_with_new_revision,
+    )
     assert summary_row.ok, summary_row.error
     with engine.connect() as conn:
         spied = conn.execute(text(f"SELECT who, platform_users FROM {quote_ident(tenant.schema_name)}.spied")).all()
@@ -177,7 +188,13 @@ def test_platform_migrations_equal_the_models(engine):
 
     load_platform_models()
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"include_schemas": True, "version_table_schema": "platform",
-                                                      "include_name": lambda name, kind, _p: kind != "schema" or name == "platform"})
+        ctx = MigrationContext.configure(
+            conn,
+            opts={
+                "include_schemas": True,
+                "version_table_schema": "platform",
+                "include_name": lambda name, kind, _p: kind != "schema" or name == "platform",
+            },
+        )
         diff = [d for d in compare_metadata(ctx, PlatformBase.metadata) if "alembic_version" not in str(d)]
     assert diff == []

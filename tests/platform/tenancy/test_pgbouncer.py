@@ -4,6 +4,7 @@ The test starts Debian's pgbouncer itself. It also shows that the setup can leak
 session-level SET made through one client is seen by the other, which is exactly why the
 unit of work only uses transaction-scoped settings.
 """
+
 import os
 import pwd
 import shutil

@@ -1,4 +1,5 @@
 """Provisioning: names from id + prefix, validation, idempotent and resumable."""
+
 import os
 
 import pytest
@@ -18,14 +19,18 @@ pytestmark = pytest.mark.tenancy
 
 def _state(engine, slug):
     with engine.connect() as conn:
-        row = conn.execute(text("SELECT id, status, schema_name, role_name, schema_version FROM platform.tenants WHERE slug = :s"), {"s": slug}).one_or_none()
+        row = conn.execute(
+            text("SELECT id, status, schema_name, role_name, schema_version FROM platform.tenants WHERE slug = :s"), {"s": slug}
+        ).one_or_none()
         if row is None:
             return None
         return {
             "status": row.status,
             "role": bool(conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": row.role_name}).scalar()),
             "schema": bool(conn.execute(text("SELECT 1 FROM pg_namespace WHERE nspname = :s"), {"s": row.schema_name}).scalar()),
-            "stamped": conn.execute(text("SELECT to_regclass(:t) IS NOT NULL"), {"t": f'"{row.schema_name}".alembic_version'}).scalar(),
+            "stamped": conn.execute(
+                text("SELECT to_regclass(:t) IS NOT NULL"), {"t": f'"{row.schema_name}".alembic_version'}
+            ).scalar(),
             "version": row.schema_version,
         }
 
@@ -43,7 +48,26 @@ def test_role_prefix_is_safe_and_short():
     assert role_prefix("db", "custom") == "custom"
 
 
-@pytest.mark.parametrize("slug", ["ab", "Abc", "1abc", "a" * 41, "abc_def", "abc-", "ab--cd", "www", "api", "admin", "static", "staff", "élan", "a'; drop", "../etc"])
+@pytest.mark.parametrize(
+    "slug",
+    [
+        "ab",
+        "Abc",
+        "1abc",
+        "a" * 41,
+        "abc_def",
+        "abc-",
+        "ab--cd",
+        "www",
+        "api",
+        "admin",
+        "static",
+        "staff",
+        "élan",
+        "a'; drop",
+        "../etc",
+    ],
+)
 def test_bad_and_reserved_slugs_refused(engine, prefix, slug):
     assert slug_problem(slug)
     with pytest.raises(ProvisioningError):
@@ -51,9 +75,15 @@ def test_bad_and_reserved_slugs_refused(engine, prefix, slug):
     assert _state(engine, slug) is None
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("name", "  ", "name"), ("type", "bank", "Type"), ("plan", "gold", "Plan"), ("modules", ("board", "casino"), "Unknown module"),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("name", "  ", "name"),
+        ("type", "bank", "Type"),
+        ("plan", "gold", "Plan"),
+        ("modules", ("board", "casino"), "Unknown module"),
+    ],
+)
 def test_bad_fields_refused_with_clear_message(engine, prefix, field, value, message):
     spec = TenantSpec(**{"slug": "valid-slug-x", "name": "Valid", field: value})
     with pytest.raises(ProvisioningError, match=message):
@@ -103,7 +133,13 @@ def test_interrupted_provisioning_is_finished_by_running_again(engine, prefix, m
 
     tenant = provision_tenant(engine, spec, role_prefix=prefix, migrations_dir=MIGRATIONS)
     assert tenant.status == "active"
-    assert _state(engine, slug) == {"status": "active", "role": True, "schema": True, "stamped": True, "version": tenant.schema_version}
+    assert _state(engine, slug) == {
+        "status": "active",
+        "role": True,
+        "schema": True,
+        "stamped": True,
+        "version": tenant.schema_version,
+    }
     # Run once more: nothing to do, nothing duplicated.
     with pytest.raises(ProvisioningError, match="already exists"):
         provision_tenant(engine, spec, role_prefix=prefix, migrations_dir=MIGRATIONS)
@@ -163,9 +199,13 @@ def test_a_new_labs_first_admin_is_invited_exactly_once_whatever_crashes(app, en
     with Session(engine) as session:
         invitations = session.scalars(select(Invitation).where(Invitation.tenant_id == tenant.id)).all()
         assert [(i.email, i.role, i.accepted_at) for i in invitations] == [("Beheer@voorbeeld.nl", "admin", None)]
-        mails = session.execute(text("SELECT count(*) FROM jobs.procrastinate_jobs WHERE task_name = 'wijknet.send_email'"
-                                     " AND args->>'to' = 'Beheer@voorbeeld.nl' AND args->>'body' LIKE :link"),
-                                {"link": f"%/t/{slug}/invitation/%"}).scalar()
+        mails = session.execute(
+            text(
+                "SELECT count(*) FROM jobs.procrastinate_jobs WHERE task_name = 'wijknet.send_email'"
+                " AND args->>'to' = 'Beheer@voorbeeld.nl' AND args->>'body' LIKE :link"
+            ),
+            {"link": f"%/t/{slug}/invitation/%"},
+        ).scalar()
     assert mails == 1
     shown = [link for link in links if link]
     assert len(shown) == 1 and shown[0].startswith(f"https://wijknet.test/t/{slug}/invitation/")

@@ -1,4 +1,5 @@
 """Routing: path, subdomain and custom domain give the same page; hostile input never reaches SQL."""
+
 import pytest
 from sqlalchemy.orm import Session
 
@@ -47,7 +48,20 @@ def test_unknown_tenant_gets_404_page(client, hosted_app):
     assert api.status_code == 404 and api.json["code"] == "not_found" and api.json["status"] == 404
 
 
-HOSTILE_SLUGS = ["x'--", "..", "%2e%2e", "a" * 300, "caf%C3%A9", "ünï", "1;DROP TABLE tenants", "UPPER", "a b", "a\"b", "%00", "www"]
+HOSTILE_SLUGS = [
+    "x'--",
+    "..",
+    "%2e%2e",
+    "a" * 300,
+    "caf%C3%A9",
+    "ünï",
+    "1;DROP TABLE tenants",
+    "UPPER",
+    "a b",
+    'a"b',
+    "%00",
+    "www",
+]
 
 
 @pytest.mark.parametrize("slug", HOSTILE_SLUGS)
@@ -57,7 +71,16 @@ def test_hostile_slugs_are_404_without_sql(client, count_queries, slug):
     assert count_queries.statements == []
 
 
-HOSTILE_HOSTS = ["evil'.wijknet.test", "a" * 300 + ".wijknet.test", "ünï.wijknet.test", "x;drop.wijknet.test", "..wijknet.test", "a b", "x.wijknet.test\"", "%00.wijknet.test"]
+HOSTILE_HOSTS = [
+    "evil'.wijknet.test",
+    "a" * 300 + ".wijknet.test",
+    "ünï.wijknet.test",
+    "x;drop.wijknet.test",
+    "..wijknet.test",
+    "a b",
+    'x.wijknet.test"',
+    "%00.wijknet.test",
+]
 
 
 @pytest.mark.parametrize("host", HOSTILE_HOSTS)
@@ -109,6 +132,7 @@ def test_tenant_lookup_is_cached(environ, engine, make_tenant, count_queries):
     client = app.test_client()
     count_queries.statements.clear()
     client.get(f"/t/{tenant.slug}/")
+
     def lookups():  # the switch reads the registry in every transaction; the lookup is cached
         return [s for s in count_queries.statements if "platform.tenants" in s and "set_config" not in s]
 
@@ -161,8 +185,15 @@ def test_residents_on_a_labs_own_host_can_sign_in_and_out(hosted_app, make_tenan
     with Session(engine) as session, session.begin():
         if not host.endswith("wijknet.test"):
             add_domain(session, tenant.slug, host, actor="test")
-        session.add(TenantLoginProvider(tenant_id=tenant.id, label="Buurt-ID", issuer="https://id.buurt.example",
-                                        client_id="c", client_secret_encrypted=encrypt(hosted_app.extensions["wijknet"].settings.secrets_key, "s")))
+        session.add(
+            TenantLoginProvider(
+                tenant_id=tenant.id,
+                label="Buurt-ID",
+                issuer="https://id.buurt.example",
+                client_id="c",
+                client_secret_encrypted=encrypt(hosted_app.extensions["wijknet"].settings.secrets_key, "s"),
+            )
+        )
     client = hosted_app.test_client()
     base = f"http://{host}"
     login = client.get("/login", base_url=base)

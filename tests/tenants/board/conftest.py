@@ -45,9 +45,18 @@ def seed_fixture(engine, member_of, board_settings):
         with tenant_unit_of_work(engine, tenant) as session:
             for i, item in enumerate(load_fixture()):
                 author = session.get(Member, authors[i % len(authors)])
-                post = create_post(session, author, board_settings, kind=item["kind"], title=item["title"], body=item["body"],
-                                   categories=item["categories"], organisation=item.get("organisation"), area=item.get("area"),
-                                   valid_until=date.today() + timedelta(days=30))
+                post = create_post(
+                    session,
+                    author,
+                    board_settings,
+                    kind=item["kind"],
+                    title=item["title"],
+                    body=item["body"],
+                    categories=item["categories"],
+                    organisation=item.get("organisation"),
+                    area=item.get("area"),
+                    valid_until=date.today() + timedelta(days=30),
+                )
                 ids[item["key"]] = post.id
         return ids
 

@@ -1,5 +1,6 @@
 """Authorization rules of the board that a mutation test found unguarded (issue 19), and
 messages that could reach a hidden post through another post's address (security review 15)."""
+
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -13,8 +14,15 @@ from wijknet.tenants.board.schemas import BoardError
 from wijknet.tenants.core.models import Member
 
 pytestmark = pytest.mark.tenancy
-GOOD = dict(kind="need", title="Hulp bij snoeien", body="Mijn heg is te hoog.", categories=["groen"], organisation=None,
-            area=None, valid_until=None)
+GOOD = dict(
+    kind="need",
+    title="Hulp bij snoeien",
+    body="Mijn heg is te hoog.",
+    categories=["groen"],
+    organisation=None,
+    area=None,
+    valid_until=None,
+)
 
 
 def _csrf(client, path):
@@ -26,14 +34,20 @@ def conversation(engine, board_tenant, member_of, board_settings):
     """A post by the author, a reaction with a private first message by the responder, and a
     bystander (a member of the same lab) and a moderator."""
     tenant = board_tenant()
-    people = {role: member_of(tenant, name=name) for role, name in (("author", "Auteur"), ("responder", "Helper"),
-                                                                      ("bystander", "Omstander"))}
+    people = {
+        role: member_of(tenant, name=name)
+        for role, name in (("author", "Auteur"), ("responder", "Helper"), ("bystander", "Omstander"))
+    }
     people["moderator"] = member_of(tenant, "moderator", name="Moderator")
     with tenant_unit_of_work(engine, tenant) as session:
         author = session.get(Member, people["author"][1])
         post = create_post(session, author, board_settings, **GOOD)
-        other = create_post(session, session.get(Member, people["bystander"][1]), board_settings, **dict(GOOD, title="Andere vraag"))
-        reaction = react(session, post, session.get(Member, people["responder"][1]), kind="help", message="Geheim: ik woon op nummer 12")
+        other = create_post(
+            session, session.get(Member, people["bystander"][1]), board_settings, **dict(GOOD, title="Andere vraag")
+        )
+        reaction = react(
+            session, post, session.get(Member, people["responder"][1]), kind="help", message="Geheim: ik woon op nummer 12"
+        )
         ids = {"post": post.id, "other": other.id, "reaction": reaction.id}
     return tenant, {role: user for role, (user, _member) in people.items()}, ids
 
@@ -48,11 +62,15 @@ def test_only_the_two_sides_write_in_a_conversation(client, engine, conversation
     before = _messages(engine, tenant)
     bystander = login_as(client, users["bystander"])
     page = f"/t/{tenant.slug}/board/{ids['post']}"
-    answer = bystander.post(f"{page}/messages/{ids['reaction']}", data={"csrf_token": _csrf(bystander, page), "message": "Ik lees mee"})
+    answer = bystander.post(
+        f"{page}/messages/{ids['reaction']}", data={"csrf_token": _csrf(bystander, page), "message": "Ik lees mee"}
+    )
     assert answer.status_code == 404 and _messages(engine, tenant) == before
     for side in ("author", "responder"):
         writer = login_as(client.application.test_client(), users[side])
-        done = writer.post(f"{page}/messages/{ids['reaction']}", data={"csrf_token": _csrf(writer, page), "message": f"Van {side}"})
+        done = writer.post(
+            f"{page}/messages/{ids['reaction']}", data={"csrf_token": _csrf(writer, page), "message": f"Van {side}"}
+        )
         assert done.status_code == 302
     assert _messages(engine, tenant) == before + 2
 
@@ -72,7 +90,9 @@ def test_messages_reach_a_conversation_only_through_its_own_post(client, engine,
     responder = login_as(client, users["responder"])
     other = f"/t/{tenant.slug}/board/{ids['other']}"
     before = _messages(engine, tenant)
-    answer = responder.post(f"{other}/messages/{ids['reaction']}", data={"csrf_token": _csrf(responder, other), "message": "Via omweg"})
+    answer = responder.post(
+        f"{other}/messages/{ids['reaction']}", data={"csrf_token": _csrf(responder, other), "message": "Via omweg"}
+    )
     assert answer.status_code == 404 and _messages(engine, tenant) == before
     with tenant_unit_of_work(engine, tenant) as session:
         moderator = session.scalars(select(Member).where(Member.user_id == users["moderator"])).one()
@@ -80,7 +100,9 @@ def test_messages_reach_a_conversation_only_through_its_own_post(client, engine,
     for side in ("author", "responder"):
         writer = login_as(client.application.test_client(), users[side])
         for page in (f"/t/{tenant.slug}/board/{ids['post']}", other):
-            answer = writer.post(f"{page}/messages/{ids['reaction']}", data={"csrf_token": _csrf(writer, other), "message": "Nog even"})
+            answer = writer.post(
+                f"{page}/messages/{ids['reaction']}", data={"csrf_token": _csrf(writer, other), "message": "Nog even"}
+            )
             assert answer.status_code in (404, 409), (side, page, answer.status_code)
     assert _messages(engine, tenant) == before
 
@@ -108,7 +130,7 @@ def test_the_posting_limit_counts_exactly_the_last_24_hours(engine, board_tenant
     with tenant_unit_of_work(engine, tenant) as session:
         author = session.get(Member, author_id)
         first, second = create_post(session, author, settings, **GOOD), create_post(session, author, settings, **GOOD)
-        first.created_at = now - timedelta(hours=23, minutes=50)   # still within the window
+        first.created_at = now - timedelta(hours=23, minutes=50)  # still within the window
         second.created_at = now - timedelta(hours=24, minutes=10)  # just outside it
         session.flush()
         create_post(session, author, settings, **GOOD)  # 2 in the window now

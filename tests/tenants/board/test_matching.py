@@ -1,4 +1,5 @@
 """Matching on the shipped Dutch fixture: the intended offer is in the top 3 for every listed need."""
+
 import pytest
 from sqlalchemy import text
 
@@ -29,8 +30,15 @@ def test_intended_offer_is_in_the_top_three(engine, board_tenant, seed_fixture):
                 hits += 1
                 first += top[0] == ids[need["match"]]
             else:
-                misses.append((need["key"], [(round(s.score, 3), s.post.title) for s in suggestions_for(session, ids[need["key"]], limit=4)]))
-    print(f"\nboard matching: {hits}/{len(needs)} needs have the intended offer in the top 3 ({hits / len(needs):.0%}); first place: {first}/{len(needs)}")
+                misses.append(
+                    (
+                        need["key"],
+                        [(round(s.score, 3), s.post.title) for s in suggestions_for(session, ids[need["key"]], limit=4)],
+                    )
+                )
+    print(
+        f"\nboard matching: {hits}/{len(needs)} needs have the intended offer in the top 3 ({hits / len(needs):.0%}); first place: {first}/{len(needs)}"
+    )
     assert misses == []
 
 
@@ -38,8 +46,11 @@ def test_dutch_stemming_snoeien_finds_snoei(engine, board_tenant, seed_fixture):
     tenant = board_tenant()
     seed_fixture(tenant)
     with tenant_unit_of_work(engine, tenant) as session:
-        found = session.execute(text(
-            "SELECT title FROM board_posts WHERE search @@ websearch_to_tsquery('dutch', 'snoeien')")).scalars().all()
+        found = (
+            session.execute(text("SELECT title FROM board_posts WHERE search @@ websearch_to_tsquery('dutch', 'snoeien')"))
+            .scalars()
+            .all()
+        )
     assert "Snoei en tuinonderhoud door gepensioneerde hovenier" in found
 
 
@@ -66,8 +77,18 @@ def test_suggested_for_a_member_fits_their_own_posts(engine, board_tenant, membe
     with tenant_unit_of_work(engine, tenant) as session:
         member = session.get(Member, me)
         assert suggested_for_member(session, me) == []  # no posts of my own yet: nothing to go on
-        create_post(session, member, board_settings, kind="need", title="Heg snoeien in de voortuin",
-                    body="Wie heeft een heggenschaar en tijd?", categories=["groen"], organisation=None, area="3072", valid_until=None)
+        create_post(
+            session,
+            member,
+            board_settings,
+            kind="need",
+            title="Heg snoeien in de voortuin",
+            body="Wie heeft een heggenschaar en tijd?",
+            categories=["groen"],
+            organisation=None,
+            area="3072",
+            valid_until=None,
+        )
         suggested = suggested_for_member(session, me)
         assert ids["o-tuinman"] in [s.post.id for s in suggested[:3]]
         assert {s.post.kind for s in suggested} == {"offer"}
@@ -77,8 +98,9 @@ def test_suggested_for_a_member_fits_their_own_posts(engine, board_tenant, membe
         assert ids["o-tuinman"] not in [s.post.id for s in suggested_for_member(session, me)]
 
 
-def test_a_post_of_only_stop_words_still_gets_suggestions_by_category(engine, board_tenant, member_of, board_settings,
-                                                                     seed_fixture):
+def test_a_post_of_only_stop_words_still_gets_suggestions_by_category(
+    engine, board_tenant, member_of, board_settings, seed_fixture
+):
     from wijknet.tenants.board.operations import create_post
     from wijknet.tenants.core.models import Member
 
@@ -86,9 +108,18 @@ def test_a_post_of_only_stop_words_still_gets_suggestions_by_category(engine, bo
     seed_fixture(tenant)
     _, me = member_of(tenant)
     with tenant_unit_of_work(engine, tenant) as session:
-        post = create_post(session, session.get(Member, me), board_settings, kind="need", title="Wie kan dit?",
-                           body="Het is er voor ons, want zij zijn het niet.", categories=["groen"], organisation=None,
-                           area=None, valid_until=None)
+        post = create_post(
+            session,
+            session.get(Member, me),
+            board_settings,
+            kind="need",
+            title="Wie kan dit?",
+            body="Het is er voor ons, want zij zijn het niet.",
+            categories=["groen"],
+            organisation=None,
+            area=None,
+            valid_until=None,
+        )
         assert session.scalar(text("SELECT length(search) FROM board_posts WHERE id = :id"), {"id": post.id}) == 0
         suggested = suggestions_for(session, post.id, limit=5)
         assert len(suggested) == 5 and all(s.score is not None and s.score > 0 for s in suggested)

@@ -1,5 +1,6 @@
 """Board email: reminders before a post ends, members' digests of new posts in the
 categories they follow, their preferences page, and the worker's hourly job."""
+
 import re
 from datetime import date, datetime, timedelta, timezone
 
@@ -31,19 +32,33 @@ def _email(engine, user_id: int) -> str:
 def _mails(engine, to: str) -> list[dict]:
     """The send_email jobs queued for `to` (subject, body), oldest first."""
     with engine.connect() as conn:
-        return [row._mapping["args"] for row in conn.execute(text(
-            "SELECT args FROM jobs.procrastinate_jobs WHERE task_name = 'wijknet.send_email' AND args->>'to' = :to ORDER BY id"
-        ), {"to": to})]
+        return [
+            row._mapping["args"]
+            for row in conn.execute(
+                text(
+                    "SELECT args FROM jobs.procrastinate_jobs WHERE task_name = 'wijknet.send_email' AND args->>'to' = :to ORDER BY id"
+                ),
+                {"to": to},
+            )
+        ]
 
 
 def _post(engine, tenant, author_id, settings, *, title, categories=("groen",), until_days=30, age_days=2, **kw):
     """A post by member `author_id`, placed `age_days` ago, ending in `until_days`."""
     with tenant_unit_of_work(engine, tenant) as session:
         author = session.get(Member, author_id)
-        post = create_post(session, author, settings, kind=kw.pop("kind", "need"), title=title,
-                           body=kw.pop("body", "Graag hulp in de buurt, het is niet veel werk."),
-                           categories=list(categories), valid_until=date.today() + timedelta(days=30),
-                           organisation=kw.pop("organisation", None), area=kw.pop("area", None))
+        post = create_post(
+            session,
+            author,
+            settings,
+            kind=kw.pop("kind", "need"),
+            title=title,
+            body=kw.pop("body", "Graag hulp in de buurt, het is niet veel werk."),
+            categories=list(categories),
+            valid_until=date.today() + timedelta(days=30),
+            organisation=kw.pop("organisation", None),
+            area=kw.pop("area", None),
+        )
         session.flush()
         moment = NOW - timedelta(days=age_days)
         post.created_at = moment
@@ -52,11 +67,19 @@ def _post(engine, tenant, author_id, settings, *, title, categories=("groen",), 
         return post.id
 
 
-def _follow(engine, tenant, member_id, settings, *, digest="weekly", categories=("groen",), since_days=8, language="nl",
-            reminders=True):
+def _follow(
+    engine, tenant, member_id, settings, *, digest="weekly", categories=("groen",), since_days=8, language="nl", reminders=True
+):
     with tenant_unit_of_work(engine, tenant) as session:
-        prefs = change_preferences(session, session.get(Member, member_id), settings["categories"], digest=digest,
-                                   categories=list(categories), reminders=reminders, language=language)
+        prefs = change_preferences(
+            session,
+            session.get(Member, member_id),
+            settings["categories"],
+            digest=digest,
+            categories=list(categories),
+            reminders=reminders,
+            language=language,
+        )
         prefs.digest_since = NOW - timedelta(days=since_days)
 
 
@@ -81,8 +104,9 @@ def test_the_author_is_reminded_once_before_a_post_ends(engine, app, board_tenan
     assert len(_mails(engine, to)) == 1
 
 
-def test_a_new_date_earns_a_new_reminder_and_closed_hidden_or_unwanted_get_none(engine, app, board_tenant, member_of,
-                                                                                 board_settings):
+def test_a_new_date_earns_a_new_reminder_and_closed_hidden_or_unwanted_get_none(
+    engine, app, board_tenant, member_of, board_settings
+):
     tenant = board_tenant()
     user_id, author = member_of(tenant)
     _, moderator = member_of(tenant, "moderator")
@@ -96,8 +120,19 @@ def test_a_new_date_earns_a_new_reminder_and_closed_hidden_or_unwanted_get_none(
     assert run_for_tenant(engine, app, tenant.id).reminders == 1
     with tenant_unit_of_work(engine, tenant) as session:
         post = session.get(Post, moved)
-        update_post(session, post, session.get(Member, author), board_settings, kind="need", title=post.title,
-                    body=post.body, categories=post.categories, organisation=None, area=None, valid_until=(date.today() + timedelta(days=2)).isoformat())
+        update_post(
+            session,
+            post,
+            session.get(Member, author),
+            board_settings,
+            kind="need",
+            title=post.title,
+            body=post.body,
+            categories=post.categories,
+            organisation=None,
+            area=None,
+            valid_until=(date.today() + timedelta(days=2)).isoformat(),
+        )
         assert post.reminded_at is None
     assert run_for_tenant(engine, app, tenant.id).reminders == 1
     assert [m["subject"].count("Snoeien voor het weekend") for m in _mails(engine, to)] == [1, 1]
@@ -133,8 +168,9 @@ def test_a_weekly_digest_holds_the_new_posts_in_the_followed_categories(engine, 
     hidden = _post(engine, tenant, other, board_settings, title="Verborgen tuinbericht", age_days=1)
     with tenant_unit_of_work(engine, tenant) as session:
         hide_post(session, session.get(Post, hidden), session.get(Member, moderator), "Reclame")
-    pending = _post(engine, tenant, other, dict(board_settings, approval_required=True), title="Wacht nog op goedkeuring",
-                    age_days=1)
+    pending = _post(
+        engine, tenant, other, dict(board_settings, approval_required=True), title="Wacht nog op goedkeuring", age_days=1
+    )
 
     assert run_for_tenant(engine, app, tenant.id).digests == 1
 
@@ -211,8 +247,11 @@ def test_no_email_for_a_suspended_tenant_or_a_board_switched_off(engine, app, bo
     def switch(**values):
         with Session(engine) as session, session.begin():
             if "enabled" in values:
-                session.execute(update(ModuleSetting).where(ModuleSetting.tenant_id == tenant.id, ModuleSetting.module == "board")
-                                .values(enabled=values["enabled"]))
+                session.execute(
+                    update(ModuleSetting)
+                    .where(ModuleSetting.tenant_id == tenant.id, ModuleSetting.module == "board")
+                    .values(enabled=values["enabled"])
+                )
             if "status" in values:
                 session.get(Tenant, tenant.id).status = values["status"]
 
@@ -237,8 +276,9 @@ def test_a_member_sets_their_email_preferences(client, engine, board_tenant, mem
     page = client.get(path).get_data(as_text=True)
     assert "E-mailberichten" in page and 'value="off" checked' in page  # default: no digest
 
-    saved = client.post(path, data={"csrf_token": _csrf(client, path), "digest": "weekly", "categories": ["groen", "zorg"],
-                                    "language": "en"})
+    saved = client.post(
+        path, data={"csrf_token": _csrf(client, path), "digest": "weekly", "categories": ["groen", "zorg"], "language": "en"}
+    )
     assert saved.status_code == 200 and "Opgeslagen" in saved.get_data(as_text=True)
     with tenant_unit_of_work(engine, tenant) as session:
         prefs = session.get(NotificationPreference, member)
@@ -265,8 +305,7 @@ def test_preferences_page_is_for_members_of_this_tenant_only(client, engine, boa
 
 
 # --- the worker -------------------------------------------------------------------------
-def test_the_hourly_job_reaches_every_board_tenant_through_the_worker(engine, run_cli, board_tenant, member_of,
-                                                                      board_settings):
+def test_the_hourly_job_reaches_every_board_tenant_through_the_worker(engine, run_cli, board_tenant, member_of, board_settings):
     tenant = board_tenant()
     user_id, author = member_of(tenant)
     _post(engine, tenant, author, board_settings, title="Snoeihulp gezocht deze week", until_days=1)

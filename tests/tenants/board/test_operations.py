@@ -1,4 +1,5 @@
 """Board rules: validation stores nothing, reactions, matches confirmed by both, moderation."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -24,20 +25,36 @@ from wijknet.tenants.core.models import Member
 
 pytestmark = pytest.mark.tenancy
 
-GOOD = dict(kind="need", title="Hulp bij snoeien", body="Mijn heg is te hoog.", categories=["groen"], organisation=None,
-            area="3072 AB", valid_until=None)
+GOOD = dict(
+    kind="need",
+    title="Hulp bij snoeien",
+    body="Mijn heg is te hoog.",
+    categories=["groen"],
+    organisation=None,
+    area="3072 AB",
+    valid_until=None,
+)
 
 
 def _count(session):
     return session.scalar(select(func.count()).select_from(Post))
 
 
-@pytest.mark.parametrize("change,field", [
-    ({"title": ""}, "title"), ({"body": "x" * 100_000}, "body"), ({"categories": ["astrologie"]}, "categories"),
-    ({"categories": []}, "categories"), ({"valid_until": str(date.today() - timedelta(days=1))}, "valid_until"),
-    ({"valid_until": "morgen"}, "valid_until"), ({"body": "   "}, "body"),
-    ({"kind": "ruil"}, "kind"), ({"area": "<b>zuid</b>"}, "area"), ({"area": "zuid_2"}, "area"),
-])
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"title": ""}, "title"),
+        ({"body": "x" * 100_000}, "body"),
+        ({"categories": ["astrologie"]}, "categories"),
+        ({"categories": []}, "categories"),
+        ({"valid_until": str(date.today() - timedelta(days=1))}, "valid_until"),
+        ({"valid_until": "morgen"}, "valid_until"),
+        ({"body": "   "}, "body"),
+        ({"kind": "ruil"}, "kind"),
+        ({"area": "<b>zuid</b>"}, "area"),
+        ({"area": "zuid_2"}, "area"),
+    ],
+)
 def test_bad_input_is_refused_with_a_message_and_stores_nothing(engine, board_tenant, member_of, board_settings, change, field):
     tenant = board_tenant()
     _, author_id = member_of(tenant)
@@ -53,8 +70,12 @@ def test_plain_text_may_hold_angle_brackets(engine, board_tenant, member_of, boa
     tenant = board_tenant()
     _, author_id = member_of(tenant)
     with tenant_unit_of_work(engine, tenant) as session:
-        post = create_post(session, session.get(Member, author_id), board_settings,
-                           **dict(GOOD, title="a<b of x>y", body="Zet <script> niet in een tuin", area="'s-Gravenzande"))
+        post = create_post(
+            session,
+            session.get(Member, author_id),
+            board_settings,
+            **dict(GOOD, title="a<b of x>y", body="Zet <script> niet in een tuin", area="'s-Gravenzande"),
+        )
         assert (post.title, post.body, post.area) == ("a<b of x>y", "Zet <script> niet in een tuin", "'s-gravenzande")
 
 
@@ -63,7 +84,12 @@ def test_a_good_post_is_cleaned(engine, board_tenant, member_of, board_settings)
     _, author_id = member_of(tenant)
     with tenant_unit_of_work(engine, tenant) as session:
         post = create_post(session, session.get(Member, author_id), board_settings, **dict(GOOD, title="  Hulp bij snoeien "))
-        assert (post.title, post.area, post.status, post.valid_until) == ("Hulp bij snoeien", "3072", "open", date.today() + timedelta(days=30))
+        assert (post.title, post.area, post.status, post.valid_until) == (
+            "Hulp bij snoeien",
+            "3072",
+            "open",
+            date.today() + timedelta(days=30),
+        )
 
 
 def test_posting_is_rate_limited_per_member(engine, board_tenant, member_of, board_settings):

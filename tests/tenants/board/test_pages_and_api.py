@@ -1,5 +1,6 @@
 """Board pages and API: posting with validation, isolation between tenants, visibility,
 the react-and-match flow, escaping and pinned query counts."""
+
 import re
 
 import pytest
@@ -15,8 +16,15 @@ from wijknet.tenants.board.models import Match, Post
 
 pytestmark = pytest.mark.tenancy
 
-FORM = {"kind": "need", "title": "Wie helpt met snoeien?", "body": "Mijn heg is te hoog.", "categories": "groen",
-        "area": "3072 AB", "organisation": "", "valid_until": ""}
+FORM = {
+    "kind": "need",
+    "title": "Wie helpt met snoeien?",
+    "body": "Mijn heg is te hoog.",
+    "categories": "groen",
+    "area": "3072 AB",
+    "organisation": "",
+    "valid_until": "",
+}
 
 
 def csrf(client, path):
@@ -35,7 +43,9 @@ def _new(client, tenant, **change):
 
 def _token(engine, tenant, user_id):
     with Session(engine) as session, session.begin():
-        return {"Authorization": "Bearer " + create_token(session, tenant_id=tenant.id, user=session.get(User, user_id), name="t")[1]}
+        return {
+            "Authorization": "Bearer " + create_token(session, tenant_id=tenant.id, user=session.get(User, user_id), name="t")[1]
+        }
 
 
 def _set(engine, tenant, **settings):
@@ -57,16 +67,20 @@ def test_a_member_posts_a_need_and_sees_it_on_the_board(client, engine, board_te
     assert "Wie helpt met snoeien?" in client.get(f"/t/{tenant.slug}/board/mine").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("change,field,message", [
-    ({"title": ""}, "title", "Geef je bericht een titel."),
-    ({"title": "x" * 5000}, "title", "Een titel van 3 tot 120 tekens (nu 5000)."),
-    ({"body": ""}, "body", "Beschrijf wat je zoekt of aanbiedt."),
-    ({"body": "x" * 100_000}, "body", "Een beschrijving van hoogstens 5000 tekens (nu 100000)."),
-    ({"categories": "astrologie"}, "categories", "Kies categorieën uit de lijst"),
-    ({"valid_until": "2020-01-01"}, "valid_until", "in het verleden"),
-])
-def test_bad_input_on_the_form_gets_a_message_under_its_field_and_stores_nothing(client, engine, board_tenant, member_of,
-                                                                                  login_as, change, field, message):
+@pytest.mark.parametrize(
+    "change,field,message",
+    [
+        ({"title": ""}, "title", "Geef je bericht een titel."),
+        ({"title": "x" * 5000}, "title", "Een titel van 3 tot 120 tekens (nu 5000)."),
+        ({"body": ""}, "body", "Beschrijf wat je zoekt of aanbiedt."),
+        ({"body": "x" * 100_000}, "body", "Een beschrijving van hoogstens 5000 tekens (nu 100000)."),
+        ({"categories": "astrologie"}, "categories", "Kies categorieën uit de lijst"),
+        ({"valid_until": "2020-01-01"}, "valid_until", "in het verleden"),
+    ],
+)
+def test_bad_input_on_the_form_gets_a_message_under_its_field_and_stores_nothing(
+    client, engine, board_tenant, member_of, login_as, change, field, message
+):
     tenant = board_tenant()
     login_as(client, member_of(tenant)[0])
     refused = _new(client, tenant, **change)
@@ -108,12 +122,17 @@ def test_react_mark_and_confirm_through_the_pages(client, engine, board_tenant, 
     post_path = _new(client, tenant).headers["Location"].replace("http://localhost", "")
     helper = client.application.test_client()
     login_as(helper, helper_user)
-    reacted = helper.post(f"{post_path}/react", data={"csrf_token": csrf(helper, post_path), "kind": "help", "message": "Ik heb een heggenschaar."})
+    reacted = helper.post(
+        f"{post_path}/react", data={"csrf_token": csrf(helper, post_path), "kind": "help", "message": "Ik heb een heggenschaar."}
+    )
     assert reacted.status_code == 302
     page = client.get(post_path).get_data(as_text=True)
     assert "Ik heb een heggenschaar." in page and "Helper" in page
     reaction_id = re.search(r'name="reaction_id" value="(\d+)"', page).group(1)
-    assert client.post(f"{post_path}/match", data={"csrf_token": csrf(client, post_path), "reaction_id": reaction_id}).status_code == 302
+    assert (
+        client.post(f"{post_path}/match", data={"csrf_token": csrf(client, post_path), "reaction_id": reaction_id}).status_code
+        == 302
+    )
     assert "wacht op bevestiging" in client.get(post_path).get_data(as_text=True)
     assert helper.post(f"{post_path}/confirm", data={"csrf_token": csrf(helper, post_path)}).status_code == 302
     assert "door beiden bevestigd" in helper.get(post_path).get_data(as_text=True)
@@ -139,19 +158,32 @@ def test_another_tenants_member_gets_404_on_every_board_page_and_endpoint(engine
     page = stranger.get(f"/t/{a.slug}/board/new", base_url="http://wijknet.test").get_data(as_text=True)
     token_field = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # a valid form token of the stranger's
     for action in ("react", "close", "reopen", "report", "hide", "restore", "approve", "match", "confirm", "edit", "messages/1"):
-        answer = stranger.post(f"/t/{b.slug}/board/{post_id}/{action}", base_url="http://wijknet.test",
-                               data={"csrf_token": token_field, "kind": "help", "message": "hoi", "reason": "zomaar", "reaction_id": "1"})
+        answer = stranger.post(
+            f"/t/{b.slug}/board/{post_id}/{action}",
+            base_url="http://wijknet.test",
+            data={"csrf_token": token_field, "kind": "help", "message": "hoi", "reason": "zomaar", "reaction_id": "1"},
+        )
         assert answer.status_code == 404, (action, answer.status_code)
-    for method, path in (("get", "/posts"), ("get", f"/posts/{post_id}"), ("get", f"/posts/{post_id}/suggestions"),
-                         ("post", f"/posts/{post_id}/reactions"), ("put", f"/posts/{post_id}"), ("post", "/posts")):
-        answer = getattr(stranger, method)(f"/t/{b.slug}/api/v1/board{path}", headers=token, json={}, base_url="http://wijknet.test")
+    for method, path in (
+        ("get", "/posts"),
+        ("get", f"/posts/{post_id}"),
+        ("get", f"/posts/{post_id}/suggestions"),
+        ("post", f"/posts/{post_id}/reactions"),
+        ("put", f"/posts/{post_id}"),
+        ("post", "/posts"),
+    ):
+        answer = getattr(stranger, method)(
+            f"/t/{b.slug}/api/v1/board{path}", headers=token, json={}, base_url="http://wijknet.test"
+        )
         assert answer.status_code == 404, (method, path, answer.status_code)
         assert "Geheime Buur" not in answer.get_data(as_text=True)
 
 
 def _new_on(client, tenant):
     path = f"/t/{tenant.slug}/board/new"
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path, base_url="http://wijknet.test").get_data(as_text=True)).group(1)
+    token = re.search(
+        r'name="csrf_token" value="([^"]+)"', client.get(path, base_url="http://wijknet.test").get_data(as_text=True)
+    ).group(1)
     made = client.post(path, data=dict(FORM, csrf_token=token), base_url="http://wijknet.test")
     assert made.status_code == 302
     return made.headers["Location"].split("wijknet.test", 1)[-1]
@@ -193,11 +225,17 @@ def test_api_posts_with_validation(client, engine, board_tenant, member_of):
     tenant = board_tenant()
     user, _ = member_of(tenant)
     headers = _token(engine, tenant, user)
-    made = client.post(f"/t/{tenant.slug}/api/v1/board/posts", headers=headers, json={
-        "kind": "offer", "title": "Ik snoei heggen", "body": "Met eigen schaar.", "categories": ["groen"]})
+    made = client.post(
+        f"/t/{tenant.slug}/api/v1/board/posts",
+        headers=headers,
+        json={"kind": "offer", "title": "Ik snoei heggen", "body": "Met eigen schaar.", "categories": ["groen"]},
+    )
     assert made.status_code == 201 and made.json["status"] == "open"
-    bad = client.post(f"/t/{tenant.slug}/api/v1/board/posts", headers=headers, json={
-        "kind": "offer", "title": "", "body": "x", "categories": ["astrologie"]})
+    bad = client.post(
+        f"/t/{tenant.slug}/api/v1/board/posts",
+        headers=headers,
+        json={"kind": "offer", "title": "", "body": "x", "categories": ["astrologie"]},
+    )
     assert bad.status_code == 422 and bad.json["code"] == "validation"
     assert {"title", "categories"} <= set(bad.json["errors"]["json"])
     found = client.get(f"/t/{tenant.slug}/api/v1/board/posts?q=snoeien", headers=headers)
@@ -234,7 +272,9 @@ def test_suggested_for_you_page(client, engine, board_tenant, member_of, login_a
     assert "Snoei en tuinonderhoud door gepensioneerde hovenier" in page
 
 
-def test_a_text_search_ranks_a_bounded_window_and_says_so(client, engine, board_tenant, member_of, login_as, seed_fixture, monkeypatch):
+def test_a_text_search_ranks_a_bounded_window_and_says_so(
+    client, engine, board_tenant, member_of, login_as, seed_fixture, monkeypatch
+):
     from wijknet.tenants.board import queries, views
 
     tenant = board_tenant()
@@ -258,8 +298,17 @@ def test_admin_changes_board_settings_and_nobody_else_can(client, engine, board_
     login_as(client, member_of(a, "admin")[0])
     form = client.get(path).get_data(as_text=True)
     assert "Wie het prikbord kan lezen" in form and "Categorieën, één per regel" in form
-    saved = client.post(path, data={"csrf_token": csrf(client, path), "visibility": "public", "approval_required": "on",
-                                    "posts_per_day": "3", "reminder_days": "5", "categories": "groen\nKlussen\n\nbuurtfeest"})
+    saved = client.post(
+        path,
+        data={
+            "csrf_token": csrf(client, path),
+            "visibility": "public",
+            "approval_required": "on",
+            "posts_per_day": "3",
+            "reminder_days": "5",
+            "categories": "groen\nKlussen\n\nbuurtfeest",
+        },
+    )
     assert saved.status_code == 200 and "Opgeslagen." in saved.get_data(as_text=True)
     with Session(engine) as session:
         settings = session.get(ModuleSetting, (a.id, "board")).settings
@@ -270,8 +319,16 @@ def test_admin_changes_board_settings_and_nobody_else_can(client, engine, board_
         entry = session.scalars(select(TenantAuditEntry).where(TenantAuditEntry.action == "module.settings_changed")).one()
         assert entry.detail["module"] == "board" and entry.detail["changed"]["posts_per_day"] == {"from": 5, "to": 3}
         assert entry.actor_member_id is not None
-    bad = client.post(path, data={"csrf_token": csrf(client, path), "visibility": "iedereen", "posts_per_day": "0",
-                                  "reminder_days": "31", "categories": ""})
+    bad = client.post(
+        path,
+        data={
+            "csrf_token": csrf(client, path),
+            "visibility": "iedereen",
+            "posts_per_day": "0",
+            "reminder_days": "31",
+            "categories": "",
+        },
+    )
     html = bad.get_data(as_text=True)
     assert bad.status_code == 400 and "Een getal van 1 tot 100." in html and "Een getal van 1 tot en met 30." in html
     with Session(engine) as session:
@@ -280,8 +337,19 @@ def test_admin_changes_board_settings_and_nobody_else_can(client, engine, board_
     member = client.application.test_client()
     login_as(member, member_of(a)[0])
     assert member.get(path).status_code == 404
-    assert member.post(path, data={"csrf_token": csrf(member, f"/t/{a.slug}/board/"), "visibility": "members",
-                                   "posts_per_day": "5", "categories": "x"}).status_code == 404
+    assert (
+        member.post(
+            path,
+            data={
+                "csrf_token": csrf(member, f"/t/{a.slug}/board/"),
+                "visibility": "members",
+                "posts_per_day": "5",
+                "categories": "x",
+            },
+        ).status_code
+        == 404
+    )
+
 
 def test_api_reads_changes_closes_suggests_and_reacts(client, engine, board_tenant, member_of, seed_fixture):
     """Issue 19: each board endpoint succeeds, with what it says checked."""
@@ -291,24 +359,42 @@ def test_api_reads_changes_closes_suggests_and_reacts(client, engine, board_tena
     helper_user, _ = member_of(tenant, name="Helper")
     author, helper = _token(engine, tenant, author_user), _token(engine, tenant, helper_user)
     base = f"/t/{tenant.slug}/api/v1/board/posts"
-    made = client.post(base, headers=author, json={"kind": "need", "title": "Heg snoeien in de voortuin",
-                                                   "body": "Wie heeft een heggenschaar?", "categories": ["groen"]})
+    made = client.post(
+        base,
+        headers=author,
+        json={
+            "kind": "need",
+            "title": "Heg snoeien in de voortuin",
+            "body": "Wie heeft een heggenschaar?",
+            "categories": ["groen"],
+        },
+    )
     assert made.status_code == 201
     post_id = made.json["id"]
     one = client.get(f"{base}/{post_id}", headers=helper)
     assert one.status_code == 200 and one.json["title"] == "Heg snoeien in de voortuin" and one.json["status"] == "open"
-    changed = client.put(f"{base}/{post_id}", headers=author, json={"kind": "need", "title": "Heg snoeien, voortuin",
-                                                                    "body": "Liefst zaterdag.", "categories": ["groen"]})
+    changed = client.put(
+        f"{base}/{post_id}",
+        headers=author,
+        json={"kind": "need", "title": "Heg snoeien, voortuin", "body": "Liefst zaterdag.", "categories": ["groen"]},
+    )
     assert changed.status_code == 200 and changed.json["title"] == "Heg snoeien, voortuin"
-    assert client.put(f"{base}/{post_id}", headers=helper, json={"kind": "need", "title": "Van mij", "body": "x",
-                                                                 "categories": ["groen"]}).status_code == 403
+    assert (
+        client.put(
+            f"{base}/{post_id}", headers=helper, json={"kind": "need", "title": "Van mij", "body": "x", "categories": ["groen"]}
+        ).status_code
+        == 403
+    )
     suggestions = client.get(f"{base}/{post_id}/suggestions", headers=helper)
     assert suggestions.status_code == 200 and suggestions.json
     assert all(s["post"]["kind"] == "offer" for s in suggestions.json)
     assert "Snoei en tuinonderhoud door gepensioneerde hovenier" in [s["post"]["title"] for s in suggestions.json]
     reacted = client.post(f"{base}/{post_id}/reactions", headers=helper, json={"kind": "help", "message": "Ik kom zaterdag."})
     assert reacted.status_code == 201 and reacted.json["post_id"] == post_id and reacted.json["kind"] == "help"
-    assert client.post(f"{base}/{post_id}/reactions", headers=helper, json={"kind": "help", "message": "Nog eens"}).status_code == 409
+    assert (
+        client.post(f"{base}/{post_id}/reactions", headers=helper, json={"kind": "help", "message": "Nog eens"}).status_code
+        == 409
+    )
     closed = client.post(f"{base}/{post_id}/close", headers=author)
     assert closed.status_code == 200 and closed.json["status"] == "closed"
     assert client.post(f"{base}/{post_id}/close", headers=author).status_code == 409

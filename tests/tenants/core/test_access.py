@@ -1,5 +1,6 @@
 """The access policies: who may open a view of a living lab (tenants/core/access.py), and
 the platform lookups under them (identity/access.py). Found unguarded by `make mutate`."""
+
 import pytest
 from flask import g
 

@@ -1,4 +1,5 @@
 """The people API with personal access tokens: scoped to one tenant, hashed, revocable."""
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,7 +34,10 @@ def test_members_api_with_a_token(client, make_tenant, make_member, token_for, e
     assert response.status_code == 200
     assert sorted(m["display_name"] for m in response.json) == ["Ans Lid", "Mo Derator"]
     assert client.get(f"/t/{tenant.slug}/api/v1/me", headers=bearer(token)).json == {
-        "user_id": me, "name": "Mo Derator", "role": "moderator", "tenant": tenant.slug,
+        "user_id": me,
+        "name": "Mo Derator",
+        "role": "moderator",
+        "tenant": tenant.slug,
     }
     with Session(engine) as session:
         stored = session.get(ApiToken, token_id)
@@ -109,7 +113,9 @@ def test_openapi_documents_the_tenant_api(client):
 
 def test_cli_users_and_tokens(run_cli, make_tenant, client):
     tenant = make_tenant()
-    added = run_cli("users", "add", "--email", "cli-user@example.org", "--name", "Cli Gebruiker", "--tenant", tenant.slug, "--role", "admin")
+    added = run_cli(
+        "users", "add", "--email", "cli-user@example.org", "--name", "Cli Gebruiker", "--tenant", tenant.slug, "--role", "admin"
+    )
     assert added.returncode == 0, added.stderr
     created = run_cli("tokens", "create", "--email", "cli-user@example.org", "--tenant", tenant.slug, "--name", "script")
     assert created.returncode == 0 and "shown once" in created.stderr
@@ -130,8 +136,13 @@ def test_cli_users_and_tokens(run_cli, make_tenant, client):
 
 def test_openapi_documents_security_and_errors_of_every_tenant_operation(client):
     spec = client.get("/api/openapi.json").json
-    operations = [(path, method, op) for path, item in spec["paths"].items() if path.startswith("/t/{slug}/api/")
-                  for method, op in item.items() if method in ("get", "post", "put", "patch", "delete")]
+    operations = [
+        (path, method, op)
+        for path, item in spec["paths"].items()
+        if path.startswith("/t/{slug}/api/")
+        for method, op in item.items()
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
     assert len(operations) >= 8
     for path, method, op in operations:
         assert op["security"] == [{"bearer": []}], (path, method)

@@ -1,4 +1,5 @@
 """Joining pages: join under each policy, accept an invitation, the admin's invitations page."""
+
 import re
 
 import pytest
@@ -70,7 +71,12 @@ def test_only_admins_of_this_tenant_see_the_invitations_page(client, engine, mak
     admin_page = client.get(f"/t/{a.slug}/admin/invitations")
     assert admin_page.status_code == 200 and 'name="email"' in admin_page.get_data(as_text=True)
     assert client.get(f"/t/{b.slug}/admin/invitations").status_code == 404
-    assert client.post(f"/t/{b.slug}/admin/join-requests/1", data={"csrf_token": csrf(client, f"/t/{a.slug}/admin/invitations")}).status_code == 404
+    assert (
+        client.post(
+            f"/t/{b.slug}/admin/join-requests/1", data={"csrf_token": csrf(client, f"/t/{a.slug}/admin/invitations")}
+        ).status_code
+        == 404
+    )
 
 
 def test_join_pages_follow_the_policy(client, engine, make_tenant, make_member, login_as):
@@ -118,12 +124,18 @@ def test_admin_sets_the_join_policy_and_nobody_else_can(client, engine, make_ten
 
     bad = client.post(f"/t/{a.slug}/admin/join-policy", data={"csrf_token": csrf(client, page), "policy": "everyone'; --"})
     assert bad.status_code == 400 and "Kies wie" in bad.get_data(as_text=True)
-    assert client.post(f"/t/{b.slug}/admin/join-policy", data={"csrf_token": csrf(client, page), "policy": "open"}).status_code == 404
+    assert (
+        client.post(f"/t/{b.slug}/admin/join-policy", data={"csrf_token": csrf(client, page), "policy": "open"}).status_code
+        == 404
+    )
 
     moderator = client.application.test_client()
     login_as(moderator, make_member(a, "moderator"))
     home = f"/t/{a.slug}/"
-    assert moderator.post(f"/t/{a.slug}/admin/join-policy", data={"csrf_token": csrf(moderator, home), "policy": "open"}).status_code == 404
+    assert (
+        moderator.post(f"/t/{a.slug}/admin/join-policy", data={"csrf_token": csrf(moderator, home), "policy": "open"}).status_code
+        == 404
+    )
     with Session(engine) as session:
         assert session.get(Tenant, a.id).join_policy == "approval"
         assert session.get(Tenant, b.id).join_policy == "invite_only"

@@ -1,4 +1,5 @@
 """A living lab's home and members pages: who may see what, and nothing across tenants."""
+
 import pytest
 
 from wijknet.platform.app import create_app
