@@ -59,3 +59,27 @@ def test_role_ranks(app, make_tenant, make_member, login_as):
         g.tenant = app.extensions["wijknet"].directory.by_slug(tenant.slug)
         g.user = platform_db().get(User, moderator)
         assert has_role("member") and has_role("moderator") and not has_role("admin")
+
+
+def test_query_counts_of_the_main_pages_are_pinned(client, make_tenant, make_member, login_as, count_queries):
+    """Exact counts (issue 11): an N+1 or a lost cache fails here. Counted with the test
+    app's tenant cache off, so the tenant and its modules are read on every request."""
+    tenant = make_tenant(modules=("board",))
+    for _ in range(12):
+        make_member(tenant)
+    login_as(client, make_member(tenant, "admin"))
+    counts = {}
+    for name, path in (
+        ("home", f"/t/{tenant.slug}/"),
+        ("members", f"/t/{tenant.slug}/members"),
+        ("admin", f"/t/{tenant.slug}/admin/modules"),
+        ("network", "/"),
+    ):
+        client.get(path)  # warm up
+        count_queries.statements.clear()
+        assert client.get(path).status_code == 200
+        counts[name] = len(count_queries.statements)
+    # home: tenant, modules, user, membership, switch, member counts, member row (navigation);
+    # members: the same lookups, member row, count, page; admin: lookups and the member row;
+    # network: the user, count, page.
+    assert counts == {"home": 7, "members": 8, "admin": 6, "network": 3}, (counts, count_queries.statements)
