@@ -50,7 +50,7 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
         url = resolve_database_url(settings.database_url)
         engine = make_engine(url, prepared_statements=settings.prepared_statements)
     prefix = role_prefix(database_name(engine.url.render_as_string(hide_password=False)), settings.role_prefix)
-    directory = TenantDirectory(engine, ttl=settings.tenant_cache_seconds)
+    directory = TenantDirectory(engine, ttl=settings.tenant_cache_seconds, grace_days=settings.billing_grace_days)
     app.extensions["wijknet"] = PlatformState(settings, engine, directory, prefix)
 
     inputs.init_app(app)  # first: bounded ids in every route, bad input refused before any view

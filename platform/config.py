@@ -44,6 +44,15 @@ class Settings:
     provider_endpoint_hosts: tuple = ()
     provider_private_addresses: bool = False
     rate_limit_storage: str = "memory://"
+    # Billing (platform/billing): Stripe's keys, where its API is (tests: localstripe), the
+    # price of each paid plan, and how long payment may be overdue before a lab is read-only.
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""
+    stripe_prices: str = ""
+    billing_grace_days: int = 14
+    export_dir: str = ""
+    upload_dir: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -104,7 +113,24 @@ def load_settings(environ: dict | None = None) -> Settings:
         ),
         provider_private_addresses=mode != "production" and _bool(env.get("WIJKNET_PROVIDER_PRIVATE_ADDRESSES"), default=True),
         rate_limit_storage=storage_settings(env, mode),
+        stripe_secret_key=env.get("WIJKNET_STRIPE_SECRET_KEY", ""),
+        stripe_webhook_secret=env.get("WIJKNET_STRIPE_WEBHOOK_SECRET", ""),
+        stripe_api_base=(env.get("WIJKNET_STRIPE_API_BASE") or "").rstrip("/"),
+        stripe_prices=_stripe_prices(env.get("WIJKNET_STRIPE_PRICES", "")),
+        billing_grace_days=_int(env.get("WIJKNET_BILLING_GRACE_DAYS", "14"), "WIJKNET_BILLING_GRACE_DAYS", 0, 365),
+        export_dir=env.get("WIJKNET_EXPORT_DIR") or os.path.join(repository_root(), "var", "exports"),
+        upload_dir=env.get("WIJKNET_UPLOAD_DIR") or os.path.join(repository_root(), "var", "uploads"),
     )
+
+
+def _stripe_prices(raw: str) -> str:
+    from .billing.plans import load_plans
+
+    try:
+        load_plans(raw)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(str(exc)) from None
+    return raw
 
 
 RATE_LIMIT_PG_SCHEME = "wijknet+postgresql"

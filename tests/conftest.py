@@ -203,3 +203,44 @@ def login_as(engine):
         return client
 
     return login
+
+
+@pytest.fixture
+def board_tenant_with_posts(engine, make_tenant, make_member):
+    """A lab with the board and the shipped fixture (61 posts) by four members, one conversation."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from wijknet.platform.tenancy.uow import tenant_unit_of_work
+    from wijknet.tenants.board.fixtures import load_fixture
+    from wijknet.tenants.board.operations import create_post, react
+    from wijknet.tenants.core.models import Member
+    from wijknet.tenants.core.time import tenant_today
+
+    tenant = make_tenant(modules=("board",))
+    users = [make_member(tenant, name=f"Buur {i}") for i in range(4)]
+    settings = {
+        "categories": ["zorg", "groen", "klussen", "vervoer", "voedsel", "energie", "werk", "leren"],
+        "posts_per_day": 1000,
+        "approval_required": False,
+    }
+    with tenant_unit_of_work(engine, tenant) as session:
+        members = [session.scalars(select(Member).where(Member.user_id == u)).one() for u in users]
+        posts = [
+            create_post(
+                session,
+                members[i % 4],
+                settings,
+                kind=item["kind"],
+                title=item["title"],
+                body=item["body"],
+                categories=item["categories"],
+                organisation=item.get("organisation"),
+                area=item.get("area"),
+                valid_until=tenant_today() + timedelta(days=30),
+            )
+            for i, item in enumerate(load_fixture())
+        ]
+        react(session, posts[0], members[1], kind="help", message="Ik kom helpen.")
+    return tenant

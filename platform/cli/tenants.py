@@ -180,3 +180,48 @@ def tenants_delete(slug: str, yes: bool) -> None:
     drop_tenant(state.engine, tenant, actor=_actor())
     state.directory.forget(slug)
     click.echo(f"deleted {slug} (schema {tenant.schema_name}, role {tenant.role_name})")
+
+
+@tenants.command("export")
+@click.option("--slug", required=True)
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True), help="The zip to write.")
+def tenants_export(slug: str, out: str) -> None:
+    """Every table of a living lab as CSV and JSON in one zip, with a manifest."""
+    from ..tenancy.export import ExportError, export_tenant
+
+    try:
+        payload, summary = export_tenant(_state().engine, slug)
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
+    with open(out, "wb") as fh:
+        fh.write(payload)
+    rows = sum(summary.tables.values())
+    click.echo(f"exported {slug}: {len(summary.tables)} tables, {rows} rows, {summary.size // 1024} kB -> {out}")
+
+
+@tenants.command("import")
+@click.option("--file", "path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--slug", required=True, help="The new living lab's slug.")
+@click.option("--name", default=None, help="Default: the exported lab's name.")
+def tenants_import(path: str, slug: str, name: str | None) -> None:
+    """A new living lab with the data of an export (same schema version)."""
+    from ..tenancy.export import ExportError, import_tenant
+
+    state = _state()
+    with open(path, "rb") as fh:
+        payload = fh.read()
+    try:
+        tenant, counts = import_tenant(
+            state.engine,
+            payload,
+            slug=slug,
+            name=name,
+            role_prefix=state.role_prefix,
+            migrations_dir=state.settings.migrations_dir,
+            actor=_actor(),
+        )
+    except (ExportError, ProvisioningError) as exc:
+        raise click.ClickException(str(exc)) from None
+    state.directory.forget(slug)
+    click.echo(f"imported into {tenant.slug} (schema {tenant.schema_name}): {sum(counts.values())} rows in {len(counts)} tables")
+    click.echo("Its people are not members here yet: invite them (wijknet users add, or the admin console).")

@@ -79,13 +79,21 @@ class Identity(PlatformBase):
 
 
 class ApiToken(PlatformBase):
-    """A personal access token for one tenant's API. Only its SHA-256 is stored."""
+    """A personal access token for one tenant's API, or (staff) for the staff API. Only its
+    SHA-256 is stored."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = (
+        CheckConstraint(
+            "(scope = 'tenant' AND tenant_id IS NOT NULL) OR (scope = 'staff' AND tenant_id IS NULL)", name="scope_fits"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, IdentityColumn(), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    # A token is for one lab's API (scope tenant), or for the staff API (scope staff, no lab).
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    scope: Mapped[str] = mapped_column(Text, server_default="tenant")
     name: Mapped[str] = mapped_column(Text)
     token_hash: Mapped[str] = mapped_column(Text, unique=True)
     prefix: Mapped[str] = mapped_column(Text)

@@ -20,7 +20,7 @@ from .uow import TenantRef
 _MISSING = object()
 
 
-def tenant_ref(tenant: Tenant, modules: tuple[str, ...], settings: dict | None = None) -> TenantRef:
+def tenant_ref(tenant: Tenant, modules: tuple[str, ...], settings: dict | None = None, grace_days: int = 14) -> TenantRef:
     return TenantRef(
         id=tenant.id,
         slug=tenant.slug,
@@ -34,12 +34,18 @@ def tenant_ref(tenant: Tenant, modules: tuple[str, ...], settings: dict | None =
         role_name=tenant.role_name,
         modules=modules,
         settings=settings or {},
+        overdue_since=tenant.overdue_since,
+        grace_days=grace_days,
+        brand_colour=tenant.brand_colour,
+        logo_key=tenant.logo_key,
+        welcome_text=tenant.welcome_text or "",
     )
 
 
 class TenantDirectory:
-    def __init__(self, engine: Engine, ttl: float = 5.0, maxsize: int = 20_000):
+    def __init__(self, engine: Engine, ttl: float = 5.0, maxsize: int = 20_000, grace_days: int = 14):
         self.engine = engine
+        self.grace_days = grace_days
         self._by_slug: TTLCache = TTLCache(maxsize=maxsize, ttl=ttl)
         self._by_host: TTLCache = TTLCache(maxsize=maxsize, ttl=ttl)
         self._lock = threading.Lock()
@@ -93,7 +99,9 @@ class TenantDirectory:
                 )
             ).all()
             modules = tuple(sorted(name for name, enabled, _settings in rows if enabled))
-            return tenant_ref(tenant, modules, {name: dict(settings or {}) for name, _enabled, settings in rows})
+            return tenant_ref(
+                tenant, modules, {name: dict(settings or {}) for name, _enabled, settings in rows}, grace_days=self.grace_days
+            )
 
 
 def tenants_with_module(session: Session, module: str) -> list[int]:

@@ -14,6 +14,7 @@ TENANT_TYPES = ("wijkbedrijf", "cooperative", "social_cooperative", "other")
 TENANT_STATUSES = ("provisioning", "active", "suspended", "deleting")
 PLANS = ("pilot", "buurt", "netwerk")
 JOIN_POLICIES = ("invite_only", "open", "approval")
+BILLING_STATUSES = ("none", "trialing", "active", "past_due", "canceled")
 
 
 class Tenant(PlatformBase):
@@ -26,6 +27,9 @@ class Tenant(PlatformBase):
         CheckConstraint(f"join_policy IN {JOIN_POLICIES!r}", name="join_policy_known"),
         # Finding the tenants a migration run must visit is one indexed query.
         Index("ix_tenants_schema_version", "schema_version"),
+        CheckConstraint(f"billing_status IN {BILLING_STATUSES!r}", name="billing_known"),
+        CheckConstraint("brand_colour ~ '^#[0-9a-f]{6}$'", name="brand_colour_hex"),
+        Index("uq_tenants_stripe_customer_id", "stripe_customer_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -45,6 +49,31 @@ class Tenant(PlatformBase):
     migration_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
+    # A model living lab's modules and settings can be copied into a new one (starter kit).
+    is_model: Mapped[bool] = mapped_column(server_default=text("false"))
+    # Updated at most every few minutes by requests of signed-in people (staff console).
+    last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Branding (tenant admin console): colour as #rrggbb with enough contrast, a logo in storage.
+    brand_colour: Mapped[str | None] = mapped_column(Text)
+    logo_key: Mapped[str | None] = mapped_column(Text)
+    welcome_text: Mapped[str] = mapped_column(Text, server_default="")
+    # Billing (platform/billing): the state Stripe reports, and since when payment is overdue.
+    billing_status: Mapped[str] = mapped_column(Text, server_default="trialing")
+    trial_ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    past_due_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    stripe_customer_id: Mapped[str | None] = mapped_column(Text)
+    stripe_subscription_id: Mapped[str | None] = mapped_column(Text)
+    billing_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def overdue_since(self) -> datetime | None:
+        """Since when this lab should have paid: overdue, canceled, or a trial that ended
+        without a subscription. The switch (uow.SWITCH_SQL) computes the same in SQL."""
+        if self.billing_status in ("past_due", "canceled"):
+            return self.past_due_since
+        if self.billing_status == "trialing" and self.stripe_subscription_id is None:
+            return self.trial_ends_at
+        return None
 
 
 class Domain(PlatformBase):
@@ -81,3 +110,16 @@ class StaffAuditEntry(PlatformBase):
     tenant_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     tenant_slug: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+
+class StripeEvent(PlatformBase):
+    """A Stripe webhook event, recorded once (its id): a replayed event changes nothing."""
+
+    __tablename__ = "stripe_events"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    type: Mapped[str] = mapped_column(Text)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    tenant_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    outcome: Mapped[str] = mapped_column(Text)

@@ -9,12 +9,14 @@ revision (tests/platform/tenancy/test_migrations.py keeps the two identical).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from ..billing.plans import load_plans
 from ..db import locked
 from ..errors import DomainError
 from ..modules import all_modules, tenant_metadata
@@ -42,21 +44,32 @@ class TenantSpec:
     modules: tuple[str, ...] = ("board",)
 
     def problems(self) -> list[str]:
-        found = []
+        return list(self.field_problems().values())
+
+    def field_problems(self) -> dict[str, str]:
+        """What is wrong, per field (the staff console shows each under its field)."""
+        found = {}
         if problem := slug_problem(self.slug):
-            found.append(problem)
+            found["slug"] = problem
         if not self.name or not self.name.strip() or len(self.name) > 120:
-            found.append("A name is 1 to 120 characters.")
+            found["name"] = "A name is 1 to 120 characters."
         if self.type not in TENANT_TYPES:
-            found.append(f"Type must be one of: {', '.join(TENANT_TYPES)}.")
+            found["type"] = f"Type must be one of: {', '.join(TENANT_TYPES)}."
         if self.plan not in PLANS:
-            found.append(f"Plan must be one of: {', '.join(PLANS)}.")
+            found["plan"] = f"Plan must be one of: {', '.join(PLANS)}."
         known = all_modules()
         unknown = sorted(set(self.modules) - set(known))
         if unknown:
-            found.append(f"Unknown module(s): {', '.join(unknown)}; known: {', '.join(known)}.")
-        if len(self.region) > 120 or len(self.tagline) > 300:
-            found.append("Region is at most 120 and tagline at most 300 characters.")
+            found["modules"] = f"Unknown module(s): {', '.join(unknown)}; known: {', '.join(known)}."
+        elif self.plan in PLANS:
+            plan = load_plans()[self.plan]
+            outside = sorted(m for m in self.modules if not plan.allows_module(m))
+            if outside:
+                found["modules"] = f"The {self.plan} plan does not include: {', '.join(outside)}."
+        if len(self.region) > 120:
+            found["region"] = "Region is at most 120 characters."
+        if len(self.tagline) > 300:
+            found["tagline"] = "Tagline is at most 300 characters."
         return found
 
 
@@ -118,6 +131,8 @@ def _register(engine: Engine, spec: TenantSpec, prefix: str, actor: str) -> int:
             tagline=spec.tagline.strip(),
             plan=spec.plan,
             status="provisioning",
+            billing_status="trialing",
+            trial_ends_at=datetime.now(timezone.utc) + timedelta(days=load_plans()[spec.plan].trial_days),
             # Placeholders until the id is known; names derive from the id only.
             schema_name=f"pending-{spec.slug}",
             role_name=f"pending-{prefix}-{spec.slug}",

@@ -161,6 +161,9 @@ def refuse_writes_to_suspended_tenants():
     tenant = directory().by_slug(slug)
     if tenant is not None and tenant.status == "suspended":
         raise Locked("This living lab is suspended: it can be read, not changed.")
+    # Paying stays possible in a lab that is read-only for an overdue payment.
+    if tenant is not None and tenant.billing_locked and not request.path.startswith(f"/t/{slug}/admin/billing"):
+        raise Locked("Payment for this living lab is overdue: it can be read, not changed, until it is paid.")
     return None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
 from sqlalchemy import event, text
@@ -21,11 +22,16 @@ from sqlalchemy.orm import Session
 # schema and status from the registry (as the application role, before the role changes),
 # so a tenant deleted or suspended a moment ago in another process is seen at once.
 # `pg_temp` is named last: a temporary table can never shadow one of the tenant's tables.
+# Read-only: suspended, or payment overdue for longer than the grace period (billing).
 SWITCH_SQL = text(
     "SELECT set_config('role', t.role_name, true),"
     " set_config('search_path', quote_ident(t.schema_name) || ', pg_temp', true),"
     " set_config('transaction_read_only',"
-    "   CASE WHEN t.status = 'suspended' AND NOT :system THEN 'on' ELSE 'off' END, true)"
+    "   CASE WHEN NOT :system AND (t.status = 'suspended' OR"
+    "     (CASE WHEN t.billing_status IN ('past_due', 'canceled') THEN t.past_due_since"
+    "           WHEN t.billing_status = 'trialing' AND t.stripe_subscription_id IS NULL THEN t.trial_ends_at END)"
+    "       < now() - make_interval(days => :grace))"
+    "   THEN 'on' ELSE 'off' END, true)"
     " FROM platform.tenants t WHERE t.id = :id AND t.status = ANY(:statuses)"
 )
 SERVABLE = ("active", "suspended")
@@ -56,10 +62,22 @@ class TenantRef:
     modules: tuple[str, ...] = ()
     # Each module's stored settings, as of the (cached) lookup: {name: {...}}.
     settings: dict = field(default_factory=dict, compare=False, hash=False)
+    # Billing: since when payment is overdue (None: it is not), and the grace before read-only.
+    overdue_since: datetime | None = None
+    grace_days: int = 14
+    brand_colour: str | None = None
+    logo_key: str | None = None
+    welcome_text: str = ""
+
+    @property
+    def billing_locked(self) -> bool:
+        return self.overdue_since is not None and self.overdue_since + timedelta(days=self.grace_days) < datetime.now(
+            timezone.utc
+        )
 
     @property
     def read_only(self) -> bool:
-        return self.status != "active"
+        return self.status != "active" or self.billing_locked
 
 
 def switch_to_tenant(
@@ -70,7 +88,8 @@ def switch_to_tenant(
     A suspended tenant's transactions are read-only in the database too, not only in views,
     unless `system` (the platform's own upkeep, e.g. copying a membership). Raises
     TenantGone when the registry no longer has the tenant in one of `statuses`."""
-    found = connection.execute(SWITCH_SQL, {"id": tenant.id, "system": system, "statuses": list(statuses)}).first()
+    params = {"id": tenant.id, "system": system, "statuses": list(statuses), "grace": tenant.grace_days}
+    found = connection.execute(SWITCH_SQL, params).first()
     if found is None:
         raise TenantGone(f"Living lab {tenant.slug!r} is gone.")
 
