@@ -99,7 +99,7 @@ def run() -> dict:
         prefix = role_prefix(make_url(url).database)
         main = provision_tenant(
             engine,
-            TenantSpec(slug="grote-wijk", name="Grote Wijk", modules=("board",)),
+            TenantSpec(slug="grote-wijk", name="Grote Wijk", plan="netwerk", modules=("board",)),
             role_prefix=prefix,
             migrations_dir=MIGRATIONS,
             actor="bench",

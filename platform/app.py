@@ -12,6 +12,7 @@ from .config import Settings, load_settings
 from .db import database_name, make_engine
 from .devdb import resolve_database_url
 from .modules import all_modules
+from .tenancy import activity
 from .tenancy.lookups import TenantDirectory
 from .tenancy.names import role_prefix
 from .tenancy.routing import HostRouting, bind_tenant, close_sessions, finish_request, refuse_writes_to_suspended_tenants
@@ -69,6 +70,9 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
     from .identity import tenant_views as joining_views
 
     app.register_blueprint(joining_views.bp)
+    from .identity import token_views
+
+    app.register_blueprint(token_views.bp)
     if settings.mail_url == "log":
         from .mail import views as outbox_views
 
@@ -84,7 +88,17 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
     api.register_blueprint(network_api.blp)
     app.register_blueprint(tenant_core_views.bp)
     api.register_blueprint(tenant_core_api.blp)
+    from . import storage
     from .admin import views as admin_views
+    from .billing import views as billing_views
+
+    app.register_blueprint(storage.bp)
+    from .staff import api as staff_api
+    from .staff import views as staff_views
+
+    app.register_blueprint(staff_views.bp)
+    api.register_blueprint(staff_api.blp)
+    app.register_blueprint(billing_views.bp)
 
     app.register_blueprint(admin_views.bp)
     # Every module's pages and API, each answering 404 where the module is switched off and
@@ -97,6 +111,7 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
 
     app.before_request(refuse_writes_to_suspended_tenants)
     app.before_request(security.check_csrf)
+    app.after_request(activity.note_activity)  # after_request runs in reverse: after the commit
     app.after_request(finish_request)
     app.teardown_request(close_sessions)
     app.after_request(_security_headers)
@@ -115,7 +130,7 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
-    from .labels import TENANT_TYPE_LABELS, module_label, role_label
+    from .labels import TENANT_TYPE_LABELS, billing_status_label, module_label, role_label, tenant_status_label
     from .navigation import tenant_modules, tenant_navigation
 
     app.jinja_env.globals.update(
@@ -123,9 +138,18 @@ def _register_template_helpers(app: Flask) -> None:
         tenant_type_label=lambda code: TENANT_TYPE_LABELS.get(code, code),
         module_label=module_label,
         role_label=role_label,
+        billing_status_label=billing_status_label,
+        tenant_status_label=tenant_status_label,
         tenant_navigation=tenant_navigation,
+        tenant_role_at_least=_has_role,
         tenant_modules=tenant_modules,
     )
+
+
+def _has_role(role: str) -> bool:
+    from .identity.access import has_role
+
+    return has_role(role)
 
 
 def _register_api_assets(app: Flask) -> None:

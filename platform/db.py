@@ -75,3 +75,9 @@ def _executed(state) -> None:
     # Bulk DML and raw SQL (which may write) count as writes; plain ORM reads do not.
     if state.is_insert or state.is_update or state.is_delete or not (state.is_select or state.is_orm_statement):
         state.session.info["wrote"] = True
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern for "contains `text`": the wildcards % and _ in what people type are
+    searched for literally (a search for "50%" finds "50%", not everything)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -160,7 +160,8 @@ def register_error_handlers(app: Flask, api) -> None:
             return unavailable_response()
         if wants_json():
             return api.handle_http_exception(exc)
-        return _page(exc.code or 500, exc.description)
+        # 423 says why the lab is read-only (suspended, or payment overdue): our own message.
+        return _page(exc.code or 500, exc.description, show_detail=exc.code == 423)
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):

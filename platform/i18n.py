@@ -60,3 +60,25 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = os.path.join(os.path.dirname(__file__), "translations")
     babel.init_app(app, locale_selector=select_locale)
     app.register_blueprint(bp)
+    app.jinja_env.filters.update(format_day=format_day, format_moment=format_moment, euros=euros)
+
+
+def format_day(value) -> str:
+    """A date (or the Amsterdam date of a moment) as people write it: 23 november 2026."""
+    from flask_babel import format_date
+
+    return format_date(value, "long") if value else ""
+
+
+def format_moment(value) -> str:
+    """A moment in Amsterdam time: 23 nov 2026 14:05."""
+    from flask_babel import format_datetime
+
+    return format_datetime(value, "medium") if value else ""
+
+
+def euros(cents: int) -> str:
+    """Integer cents as an amount in the page's language: 25,00 (nl) or 25.00 (en)."""
+    from flask_babel import format_decimal
+
+    return format_decimal(cents / 100, format="#,##0.00")

@@ -26,3 +26,26 @@ def module_label(code: str) -> str:
 
 def role_label(code: str) -> str:
     return str(ROLE_LABELS.get(code, code))
+
+
+BILLING_STATUS_LABELS = {
+    "none": _l("arranged with the network"),
+    "trialing": _l("trial period"),
+    "active": _l("paid"),
+    "past_due": _l("payment overdue"),
+    "canceled": _l("subscription ended"),
+}
+TENANT_STATUS_LABELS = {
+    "provisioning": _l("being set up"),
+    "active": _l("active"),
+    "suspended": _l("suspended"),
+    "deleting": _l("being deleted"),
+}
+
+
+def billing_status_label(code: str) -> str:
+    return str(BILLING_STATUS_LABELS.get(code, code))
+
+
+def tenant_status_label(code: str) -> str:
+    return str(TENANT_STATUS_LABELS.get(code, code))

@@ -57,6 +57,9 @@ class Module:
     navigation: tuple[NavEntry, ...] = ()
     tile: str | None = None  # template of its tile on the lab's home page
     demo_seed: str | None = None  # import path of seed(engine, tenant) -> iterator of lines
+    # import path of copy(model: Session, new: Session) -> int: the module's starter data
+    # (e.g. the ledger's accounts) copied from a model lab into a new one (starter kit).
+    starter_kit: str | None = None
     permissions: dict[str, str] = field(default_factory=dict)  # permission -> lowest role
     audit_events: dict[str, Any] = field(default_factory=dict)  # action -> lazy label
 

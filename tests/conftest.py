@@ -94,8 +94,14 @@ def prefix(database_url) -> str:
 
 
 @pytest.fixture
-def environ(database_url) -> dict:
-    return {"WIJKNET_ENV": "test", "DATABASE_URL": database_url, "WIJKNET_TENANT_CACHE_SECONDS": "0"}
+def environ(database_url, tmp_path) -> dict:
+    return {
+        "WIJKNET_ENV": "test",
+        "DATABASE_URL": database_url,
+        "WIJKNET_TENANT_CACHE_SECONDS": "0",
+        "WIJKNET_UPLOAD_DIR": str(tmp_path / "uploads"),
+        "WIJKNET_EXPORT_DIR": str(tmp_path / "exports"),
+    }
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..billing.plans import load_plans
 from ..db import locked
 from ..errors import DomainError, field_messages
 from ..identity.joining import require_admin
@@ -45,6 +46,16 @@ def switch_module(session: Session, tenant: Tenant, admin: User, name: str, *, o
     """Switch a module on or off. Off keeps its data: switched on again, it is all back."""
     require_admin(session, tenant, admin)
     row = _row(session, tenant, name)
+    if on and not row.enabled and not load_plans()[tenant.plan].allows_module(name):
+        raise ModuleError.on_field(
+            "module",
+            _l(
+                "The plan of this living lab does not include %(module)s. Choose a larger plan under Plan and payment.",
+                module=get_module(name).label,
+            ),
+            code="plan.module_not_included",
+            status=409,
+        )
     if row.enabled != on:
         row.enabled = on
         session.flush()
@@ -76,21 +87,43 @@ def change_module_settings(session: Session, tenant: Tenant, admin: User, name: 
 
 # --- general settings and branding ------------------------------------------------------------
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-MIN_CONTRAST = 4.5  # WCAG 2.1 AA for normal text: white text on the lab's colour
+MIN_CONTRAST = 4.5  # WCAG 2.1 AA for normal text
+# The colour is the header's background under white text and the colour of links and
+# buttons on the page's paper: it must read well against both.
+WHITE, PAPER = "#ffffff", "#fbfaf6"
+DEFAULT_COLOUR = "#0b5d3b"
 
 
-def contrast_with_white(colour: str) -> float:
+def luminance(colour: str) -> float:
     def channel(hex_pair: str) -> float:
         c = int(hex_pair, 16) / 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
 
     r, g, b = (channel(colour[i : i + 2]) for i in (1, 3, 5))
-    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    return 1.05 / (luminance + 0.05)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG 2.1 contrast ratio of two #rrggbb colours (1 to 21)."""
+    light, dark = sorted((luminance(one), luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def brand_contrast(colour: str) -> float:
+    return min(contrast(colour, WHITE), contrast(colour, PAPER))
 
 
 def change_general(
-    session: Session, tenant: Tenant, admin: User, *, name: str, tagline: str, welcome_text: str, colour: str, logo: bytes | None
+    session: Session,
+    tenant: Tenant,
+    admin: User,
+    *,
+    name: str,
+    tagline: str,
+    welcome_text: str,
+    colour: str,
+    logo: bytes | None = None,
+    remove_logo: bool = False,
 ) -> Tenant:
     """Name, tagline, welcome text, colour and logo of the lab; all checked, or nothing changes."""
     require_admin(session, tenant, admin)
@@ -107,33 +140,39 @@ def change_general(
         errors["tagline"] = [_l("At most 300 characters.")]
     if len(welcome_text) > 2000:
         errors["welcome_text"] = [_l("At most 2000 characters.")]
+    if colour == DEFAULT_COLOUR:
+        colour = ""  # wijknet's own green: no colour of the lab's own
     if colour and not COLOUR.match(colour):
         errors["colour"] = [_l("A colour like #0b5d3b.")]
-    elif colour and contrast_with_white(colour) < MIN_CONTRAST:
+    elif colour and brand_contrast(colour) < MIN_CONTRAST:
         errors["colour"] = [
             _l(
                 "Too light: white text on this colour is hard to read (contrast %(ratio).1f, at least 4.5 needed).",
-                ratio=contrast_with_white(colour),
+                ratio=brand_contrast(colour),
             )
         ]
-    logo_key = None
+    logo_key, status = None, 400
     if logo:
         try:
             kind = check_image(logo, max_bytes=512 * 1024, field="logo")
             logo_key = storage().save(logo, kind)
         except DomainError as exc:
             errors.update(exc.errors)
+            status = exc.status  # 413 too large, 415 not an image
     if errors:
-        raise ModuleError(_l("Please correct the marked fields."), code="admin.general_invalid", errors=errors)
+        raise ModuleError(_l("Please correct the marked fields."), code="admin.general_invalid", errors=errors, status=status)
     before = {"name": tenant.name, "tagline": tenant.tagline, "welcome_text": tenant.welcome_text, "colour": tenant.brand_colour}
     tenant.name, tenant.tagline, tenant.welcome_text, tenant.brand_colour = name, tagline, welcome_text, colour or None
+    logo_before = tenant.logo_key
     if logo_key:
         tenant.logo_key = logo_key
+    elif remove_logo:
+        tenant.logo_key = None
     session.flush()
     after = {"name": name, "tagline": tagline, "welcome_text": welcome_text, "colour": colour or None}
     changed = {k: {"from": before[k], "to": v} for k, v in after.items() if before[k] != v}
-    if logo_key:
-        changed["logo"] = {"to": logo_key}
+    if tenant.logo_key != logo_before:
+        changed["logo"] = {"from": logo_before, "to": tenant.logo_key}
     if changed:
         audit_after_commit(session, tenant.id, "lab.general_changed", actor_user_id=admin.id, changed=changed)
     return tenant

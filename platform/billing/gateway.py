@@ -7,6 +7,7 @@ recording server for Checkout and the Billing Portal, which localstripe lacks.""
 from __future__ import annotations
 
 import stripe
+from flask_babel import lazy_gettext as _l
 
 from ..errors import DomainError
 
@@ -30,12 +31,13 @@ class StripeGateway:
 
     def _call(self, action, *args, **kwargs):
         if not self.configured:
-            raise BillingUnavailable("Payment is not set up on this installation.", code="billing.not_configured")
+            raise BillingUnavailable(_l("Payment is not set up on this installation yet."), code="billing.not_configured")
         try:
             return action(*args, **kwargs)
         except stripe.StripeError as exc:
             raise BillingUnavailable(
-                "The payment service cannot be reached right now. Please try again later.", code="billing.unavailable"
+                _l("The payment service cannot be reached right now. Please try again in a few minutes."),
+                code="billing.unavailable",
             ) from exc
 
     def create_customer(self, *, name: str, email: str | None, tenant_id: int) -> str:
@@ -86,3 +88,15 @@ class StripeGateway:
             return self.client.construct_event(payload, signature, self.webhook_secret).to_dict()
         except (stripe.SignatureVerificationError, ValueError):
             raise BadSignature("The signature of this event is not valid.", code="billing.bad_signature") from None
+
+
+def current_gateway() -> StripeGateway:
+    """The app's gateway, made once from its settings."""
+    from flask import current_app
+
+    found = current_app.extensions.get("wijknet_billing")
+    if found is None:
+        settings = current_app.extensions["wijknet"].settings
+        found = StripeGateway(settings.stripe_secret_key, settings.stripe_webhook_secret, settings.stripe_api_base)
+        current_app.extensions["wijknet_billing"] = found
+    return found

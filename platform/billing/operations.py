@@ -10,7 +10,7 @@ it back; nothing is ever deleted.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from ..db import locked
 from ..errors import DomainError
 from ..identity.joining import require_admin
 from ..identity.models import User
+from ..tenancy.follow_up import audit_after_commit
 from ..tenancy.models import StaffAuditEntry, StripeEvent, Tenant
 from .gateway import StripeGateway
 from .plans import Plan, plan_for_price
@@ -57,18 +58,11 @@ def start_checkout(
     if not plan.stripe_price:
         raise BillingError(_l("This plan cannot be bought online; ask the network's staff."), code="billing.plan_not_for_sale")
     customer = ensure_customer(session, gateway, tenant, admin.email)
-    session.add(
-        StaffAuditEntry(
-            actor=f"user:{admin.id}",
-            action="billing.checkout_started",
-            tenant_id=tenant.id,
-            tenant_slug=tenant.slug,
-            detail={"plan": plan.code},
-        )
-    )
-    return gateway.checkout_url(
+    url = gateway.checkout_url(
         customer=customer, price=plan.stripe_price, tenant_id=tenant.id, success_url=success_url, cancel_url=cancel_url
     )
+    audit_after_commit(session, tenant.id, "billing.checkout_started", actor_user_id=admin.id, plan=plan.code)
+    return url
 
 
 def open_portal(session: Session, gateway: StripeGateway, tenant: Tenant, admin: User, *, return_url: str) -> str:
@@ -106,11 +100,11 @@ def handle_event(session: Session, gateway: StripeGateway, plans: dict[str, Plan
 def apply_subscription(session: Session, gateway: StripeGateway, plans: dict[str, Plan], tenant: Tenant, current: dict) -> str:
     """Make the lab's billing state the subscription's, as Stripe has it now."""
     if tenant.stripe_subscription_id and tenant.stripe_subscription_id != current["id"]:
-        known = gateway.subscription(tenant.stripe_subscription_id)
-        if known["status"] not in ("canceled", "incomplete_expired") and known["created"] > current["created"]:
+        if _rank(gateway.subscription(tenant.stripe_subscription_id)) > _rank(current):
             return "older subscription"  # the lab has moved on to a newer one
     status = STATUS.get(current["status"], "past_due")
     now = datetime.now(timezone.utc)
+    before = tenant.billing_status
     if status in ("past_due", "canceled"):
         tenant.past_due_since = tenant.past_due_since or now
     else:
@@ -120,7 +114,24 @@ def apply_subscription(session: Session, gateway: StripeGateway, plans: dict[str
     if plan is not None and status in ("active", "trialing"):
         tenant.plan = plan.code
     session.flush()
+    if before != status:
+        session.add(
+            StaffAuditEntry(
+                actor="stripe",
+                action="billing.status_changed",
+                tenant_id=tenant.id,
+                tenant_slug=tenant.slug,
+                detail={"from": before, "to": status, "subscription": current["id"]},
+            )
+        )
+        audit_after_commit(session, tenant.id, "billing.status_changed", actor_user_id=None, old=before, new=status)
     return f"billing {status}"
+
+
+def _rank(subscription: dict) -> tuple:
+    """Which of two subscriptions of one lab counts: a live one over an ended one, then the
+    later one; the id decides a tie, so the outcome never depends on the events' order."""
+    return (subscription["status"] not in ("canceled", "incomplete_expired"), subscription["created"], subscription["id"])
 
 
 def _tenant_of(session: Session, customer: str | None, obj: dict) -> Tenant | None:
@@ -136,7 +147,3 @@ def _tenant_of(session: Session, customer: str | None, obj: dict) -> Tenant | No
 
 def _moment(created) -> datetime:
     return datetime.fromtimestamp(int(created), timezone.utc) if created else datetime.now(timezone.utc)
-
-
-def grace(days: int) -> timedelta:
-    return timedelta(days=days)

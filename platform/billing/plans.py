@@ -43,3 +43,10 @@ def load_plans(prices_json: str = "") -> dict[str, Plan]:
 
 def plan_for_price(plans: dict[str, Plan], price_id: str | None) -> Plan | None:
     return next((p for p in plans.values() if price_id and p.stripe_price == price_id), None)
+
+
+def current_plans() -> dict[str, Plan]:
+    """The plans with this installation's Stripe prices (WIJKNET_STRIPE_PRICES)."""
+    from flask import current_app
+
+    return load_plans(current_app.extensions["wijknet"].settings.stripe_prices)

@@ -42,6 +42,8 @@ LABS = [
     ),
 ]
 
+MODEL_LAB = "tarwewijk"
+
 # Module settings of the demo labs (applied once the labs exist).
 DEMO_SETTINGS = {"tarwewijk": {"board": {"visibility": "public"}}}
 
@@ -71,6 +73,10 @@ def seed_demo(engine: Engine, *, role_prefix: str, migrations_dir: str) -> Itera
         yield f"living lab {tenant.slug}: created ({tenant.schema_name})"
     with Session(engine) as session, session.begin():
         tenants = {t.slug: t for t in session.scalars(select(Tenant).where(Tenant.slug.in_([s.slug for s in LABS])))}
+        for tenant in tenants.values():
+            # The demo never runs out of its trial; Tarwewijk is the model for new labs (starter kit).
+            tenant.billing_status, tenant.past_due_since = "none", None
+            tenant.is_model = tenant.slug == MODEL_LAB
         for email, name, roles, staff in PEOPLE:
             user = ensure_user(session, email, name, staff=staff)
             for slug, role in roles.items():

@@ -1,4 +1,8 @@
-"""Personal access tokens: created (shown once), looked up by hash, revoked."""
+"""Personal access tokens: created (shown once), looked up by hash, revoked.
+
+A token is for one living lab's API (scope `tenant`), made by a member of that lab, or for
+the staff API (scope `staff`, no lab), made by network staff. Either works only where its
+scope says, and only while its holder still is a member (or staff)."""
 
 from __future__ import annotations
 
@@ -6,10 +10,12 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, update
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from ..db import locked
 from ..errors import DomainError
 from .models import ApiToken, User
 
@@ -26,25 +32,77 @@ def token_hash(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
-def create_token(session: Session, *, tenant_id: int, user: User, name: str) -> tuple[ApiToken, str]:
-    from .access import membership_of
+MAX_LIVE_TOKENS = 20  # per person and scope: enough for every script, not a leak by the thousand
 
+
+def _clean_name(name: str) -> str:
     name = (name or "").strip()
     if not 1 <= len(name) <= 80:
-        raise TokenError("A token name is 1 to 80 characters.", code="token.name_invalid")
-    if membership_of(session, tenant_id, user.id) is None:
-        raise TokenError("Only a member of the living lab can have a token for it.", code="token.not_a_member")
+        raise TokenError.on_field("name", _l("A token name is 1 to 80 characters."), code="token.name_invalid")
+    return name
+
+
+def _issue(session: Session, *, user: User, name: str, tenant_id: int | None, scope: str) -> tuple[ApiToken, str]:
+    live = session.scalar(
+        select(func.count())
+        .select_from(ApiToken)
+        .where(
+            ApiToken.user_id == user.id,
+            ApiToken.scope == scope,
+            ApiToken.tenant_id.is_(None) if tenant_id is None else ApiToken.tenant_id == tenant_id,
+            ApiToken.revoked_at.is_(None),
+        )
+    )
+    if live >= MAX_LIVE_TOKENS:
+        raise TokenError(
+            _l("You have %(num)d tokens already: revoke one you no longer use first.", num=MAX_LIVE_TOKENS),
+            code="token.too_many",
+            status=409,
+        )
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, tenant_id=tenant_id, name=name, token_hash=token_hash(plaintext), prefix=plaintext[:12])
+    token = ApiToken(
+        user_id=user.id, tenant_id=tenant_id, scope=scope, name=name, token_hash=token_hash(plaintext), prefix=plaintext[:12]
+    )
     session.add(token)
     session.flush()
     return token, plaintext
 
 
-def revoke_token(session: Session, *, tenant_id: int, token_id: int) -> ApiToken:
-    token = session.scalars(select(ApiToken).where(ApiToken.id == token_id, ApiToken.tenant_id == tenant_id)).one_or_none()
+def create_token(session: Session, *, tenant_id: int, user: User, name: str) -> tuple[ApiToken, str]:
+    """A token for one lab's API, for a member of that lab."""
+    from .access import membership_of
+
+    name = _clean_name(name)
+    if membership_of(session, tenant_id, user.id) is None:
+        raise TokenError(_l("Only a member of the living lab can have a token for it."), code="token.not_a_member", status=403)
+    return _issue(session, user=user, name=name, tenant_id=tenant_id, scope="tenant")
+
+
+def create_staff_token(session: Session, *, user: User, name: str) -> tuple[ApiToken, str]:
+    """A token for the staff API (/api/v1/staff/...), for network staff."""
+    name = _clean_name(name)
+    if not user.is_staff:
+        raise TokenError(_l("Only network staff can have a token for the staff API."), code="token.not_staff", status=403)
+    return _issue(session, user=user, name=name, tenant_id=None, scope="staff")
+
+
+def tokens_of(session: Session, user: User, *, tenant_id: int | None) -> list[ApiToken]:
+    """A person's tokens for one lab (or, tenant_id None, for the staff API), newest first."""
+    where = ApiToken.tenant_id.is_(None) if tenant_id is None else ApiToken.tenant_id == tenant_id
+    return session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, where).order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())
+    ).all()
+
+
+def revoke_token(session: Session, *, tenant_id: int | None, token_id: int, user: User | None = None) -> ApiToken:
+    """Revoke a token of a lab (tenant_id) or of the staff API (None); with `user`, only
+    one of that person's own."""
+    where = [ApiToken.id == token_id, ApiToken.tenant_id.is_(None) if tenant_id is None else ApiToken.tenant_id == tenant_id]
+    if user is not None:
+        where.append(ApiToken.user_id == user.id)
+    token = session.scalars(locked(select(ApiToken).where(*where))).one_or_none()
     if token is None:
-        raise TokenError("No such token in this living lab.", status=404, code="token.not_found")
+        raise TokenError(_l("There is no such token."), status=404, code="token.not_found")
     if token.revoked_at is None:
         token.revoked_at = datetime.now(timezone.utc)
         session.flush()

@@ -104,6 +104,9 @@ def _client(name: str):
     return current_app.extensions["wijknet_oauth"].create_client(name)
 
 
+STAFF_API = "/api/v1/staff/"
+
+
 def _load_user() -> None:
     """Who is asking. Pages: the signed session, if it is of the user's current generation
     (sign-out ends every earlier session). API: only a Bearer token, never the cookie (the
@@ -112,7 +115,8 @@ def _load_user() -> None:
     if "/api/" in request.path:
         header = request.headers.get("Authorization", "")
         tenant = g.get("tenant")
-        if not header or tenant is None:
+        staff_api = request.path.startswith(STAFF_API)
+        if not header or (tenant is None and not staff_api):
             return
         scheme, _, value = header.partition(" ")
         token = (
@@ -122,9 +126,13 @@ def _load_user() -> None:
         )
         if token is None:
             abort(401, description="Unknown, revoked or malformed API token.")
-        if token.tenant_id != tenant.id:
-            abort(404)  # a token of another living lab: as if nothing were here
-        g.user, g.api_token = platform_db().get(User, token.user_id), token
+        user = platform_db().get(User, token.user_id)
+        if staff_api:
+            if token.scope != "staff" or not user.is_staff:
+                abort(403, description="This API is for network staff, with a staff token.")
+        elif token.scope != "tenant" or token.tenant_id != tenant.id:
+            abort(404)  # a token of another living lab (or the staff API's): as if nothing were here
+        g.user, g.api_token = user, token
         return
     user_id = session.get("user_id")
     user = platform_db().get(User, user_id) if isinstance(user_id, int) and 0 < user_id < 2**63 else None

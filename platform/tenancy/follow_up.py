@@ -92,6 +92,7 @@ def follow_up(session: Session, kind: str, tenant_id: int, **payload) -> None:
         raise ValueError(f"unknown follow-up {kind!r}")
     lock = f"{kind}-{tenant_id}-{payload.get('user_id', '')}"
     defer_in(session, run_follow_up, queue=QUEUE, lock=lock, kind=kind, tenant_id=tenant_id, payload=payload)
+    session.info["wrote"] = True  # the job row is a write: the request must commit it
     if not session.info.get("follow_up_listening"):
         session.info["follow_up_listening"] = True
         event.listen(session, "after_commit", _run_pending)

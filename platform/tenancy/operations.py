@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -10,7 +11,7 @@ from ..db import locked
 from ..errors import DomainError
 from ..identity.models import MEMBER_ROLES, Membership, User
 from .follow_up import sync_after_commit
-from .models import Domain, StaffAuditEntry, Tenant
+from .models import PLANS, Domain, StaffAuditEntry, Tenant
 from .names import normalise_host
 
 
@@ -95,6 +96,7 @@ def add_member(platform: Session, tenant: Tenant, user: User, role: str, *, orga
             "This person signed in through another living lab's own sign-in service and can only be a member there.",
             code="tenant.other_lab_account",
         )
+    _check_member_limit(platform, tenant, user)
     # One statement that cannot collide with itself: a double-submitted join or two
     # invitations accepted at once end in one membership.
     membership_id = platform.execute(
@@ -106,6 +108,28 @@ def add_member(platform: Session, tenant: Tenant, user: User, role: str, *, orga
     membership = platform.scalars(locked(select(Membership).where(Membership.id == membership_id))).one()
     sync_after_commit(platform, tenant.id, user.id)
     return membership
+
+
+def _check_member_limit(platform: Session, tenant: Tenant, user: User) -> None:
+    """A new member beyond the plan's limit is refused; a role change never is. The lab's
+    row is locked, so two people joining at once cannot both take the last place."""
+    from ..billing.plans import load_plans
+
+    limit = load_plans()[tenant.plan].max_members if tenant.plan in PLANS else None
+    if limit is None:
+        return
+    member = Membership.tenant_id == tenant.id
+    if platform.scalar(select(Membership.id).where(member, Membership.user_id == user.id)) is not None:
+        return
+    platform.scalars(locked(select(Tenant.id).where(Tenant.id == tenant.id))).one()
+    if platform.scalar(select(func.count()).select_from(Membership).where(member)) >= limit:
+        raise TenantActionError(
+            _l(
+                "This living lab has reached the %(num)d members its plan allows. An administrator can choose a larger plan.",
+                num=limit,
+            ),
+            code="plan.member_limit",
+        )
 
 
 def remove_member(platform: Session, tenant: Tenant, user: User) -> bool:

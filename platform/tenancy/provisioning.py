@@ -24,6 +24,7 @@ from .lookups import tenant_ref
 from .migrate import stamp_tenant, tenant_head
 from .models import PLANS, TENANT_TYPES, ModuleSetting, StaffAuditEntry, Tenant
 from .names import quote_ident, role_name, schema_name, slug_problem
+from .starter_kit import StarterKit, apply_starter_kit
 from .uow import switch_to_tenant
 
 
@@ -87,8 +88,11 @@ def provision_tenant(
     migrations_dir: str,
     actor: str = "cli",
     first_admin: FirstAdminStep | None = None,
+    starter_kit: StarterKit | None = None,
 ) -> Tenant:
-    """Create the tenant described by `spec`, or finish one whose creation was interrupted."""
+    """Create the tenant described by `spec`, or finish one whose creation was interrupted.
+    A starter kit (a model lab's set-up) and the first admin's invitation are done before
+    the lab goes live."""
     if problems := spec.problems():
         raise ProvisioningError(" ".join(problems), code="provisioning.invalid")
     tenant_id = _register(engine, spec, role_prefix, actor)
@@ -96,6 +100,8 @@ def provision_tenant(
         tenant = _load(conn, tenant_id)
     _create_role(engine, tenant.role_name)
     _create_schema_and_tables(engine, tenant, migrations_dir)
+    if starter_kit is not None:
+        apply_starter_kit(engine, starter_kit, tenant_id)
     if first_admin is not None:
         _first_admin(engine, tenant_id, first_admin)
     _activate(engine, tenant_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, abort, current_app, g, request
+from flask_babel import gettext
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import Locked
@@ -32,6 +33,7 @@ GLOBAL_PATHS = (
     "/logout",
     "/lang/",
     "/claim/",
+    "/media/",
     "/api/docs",
     "/api/openapi.json",
     "/dev/outbox",
@@ -152,6 +154,9 @@ def bind_tenant(blueprint: Blueprint, module: str | None = None) -> Blueprint:
     return blueprint
 
 
+PLATFORM_ONLY_WRITES = ("admin/billing", "admin/export", "tokens")
+
+
 def refuse_writes_to_suspended_tenants():
     """App-wide, before routing errors: any unsafe request under `/t/<slug>/` of a
     suspended tenant answers 423, whatever the route. Its transactions are read-only too."""
@@ -159,12 +164,15 @@ def refuse_writes_to_suspended_tenants():
         return None
     slug = request.path.split("/", 3)[2]
     tenant = directory().by_slug(slug)
-    if tenant is not None and tenant.status == "suspended":
-        raise Locked("This living lab is suspended: it can be read, not changed.")
-    # Paying stays possible in a lab that is read-only for an overdue payment.
-    if tenant is not None and tenant.billing_locked and not request.path.startswith(f"/t/{slug}/admin/billing"):
-        raise Locked("Payment for this living lab is overdue: it can be read, not changed, until it is paid.")
-    return None
+    if tenant is None or not tenant.read_only:
+        return None
+    # What writes to the platform only stays possible: paying, the data export, revoking
+    # or making one's own API tokens (the lab's own data is read-only in the database too).
+    if request.path.startswith(tuple(f"/t/{slug}/{path}" for path in PLATFORM_ONLY_WRITES)):
+        return None
+    if tenant.status == "suspended":
+        raise Locked(gettext("This living lab is suspended: it can be read, not changed."))
+    raise Locked(gettext("Payment for this living lab is overdue: it can be read, not changed, until it is paid."))
 
 
 def finish_request(response):

@@ -70,10 +70,13 @@ class TenantRef:
     welcome_text: str = ""
 
     @property
+    def writable_until(self) -> datetime | None:
+        """When an overdue payment makes the lab read-only (None: nothing is overdue)."""
+        return None if self.overdue_since is None else self.overdue_since + timedelta(days=self.grace_days)
+
+    @property
     def billing_locked(self) -> bool:
-        return self.overdue_since is not None and self.overdue_since + timedelta(days=self.grace_days) < datetime.now(
-            timezone.utc
-        )
+        return self.writable_until is not None and self.writable_until < datetime.now(timezone.utc)
 
     @property
     def read_only(self) -> bool:
@@ -97,12 +100,13 @@ def switch_to_tenant(
 class TenantSession(Session):
     """An ORM session whose every transaction starts inside the tenant's role and schema."""
 
-    def __init__(self, bind: Engine, tenant: TenantRef, *, system: bool = False, **kw):
+    def __init__(self, bind: Engine, tenant: TenantRef, *, system: bool = False, statuses: tuple[str, ...] = SERVABLE, **kw):
         if tenant is None:
             raise NoTenant("A tenant session needs a tenant.")
         super().__init__(bind=bind, **kw)
         self.info["tenant"] = tenant
         self.info["system"] = system
+        self.info["statuses"] = statuses
 
 
 @event.listens_for(TenantSession, "after_begin")
@@ -112,12 +116,17 @@ def _enter_tenant(session: Session, transaction, connection: Connection) -> None
     tenant = session.info.get("tenant")
     if tenant is None:  # pragma: no cover - guarded by the constructor
         raise NoTenant("A tenant session lost its tenant.")
-    switch_to_tenant(connection, tenant, system=session.info.get("system", False))
+    switch_to_tenant(
+        connection, tenant, system=session.info.get("system", False), statuses=session.info.get("statuses", SERVABLE)
+    )
 
 
 @contextmanager
-def tenant_unit_of_work(engine: Engine, tenant: TenantRef, *, system: bool = False) -> Iterator[Session]:
-    """One transaction for one tenant: commit at the end, roll back on any error."""
-    with TenantSession(engine, tenant, system=system) as session:
+def tenant_unit_of_work(
+    engine: Engine, tenant: TenantRef, *, system: bool = False, statuses: tuple[str, ...] = SERVABLE
+) -> Iterator[Session]:
+    """One transaction for one tenant: commit at the end, roll back on any error. `statuses`:
+    the registry states in which the tenant may be entered (provisioning steps: provisioning)."""
+    with TenantSession(engine, tenant, system=system, statuses=statuses) as session:
         with session.begin():
             yield session

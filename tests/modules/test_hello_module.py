@@ -5,7 +5,7 @@ switch (404 when off, data back when on), audit records, navigation and isolatio
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wijknet.platform.app import create_app
@@ -121,3 +121,53 @@ def test_platform_has_no_line_about_hello():
 
     root = pathlib.Path(__file__).resolve().parents[2] / "platform"
     assert not [p for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".html") and "hello" in p.read_text().lower()]
+
+
+def test_a_starter_kit_copies_the_modules_own_starter_data(hello_app, engine, make_tenant, make_member, login_as):
+    """Issue 12: a new lab from a model lab's kit gets the model's module set and settings,
+    and each module's hook copies its starter data (here: a note of the model's waves)."""
+    from wijknet.platform.identity.models import User as PlatformUser
+    from wijknet.platform.staff.operations import onboard
+    from wijknet.platform.tenancy.lookups import tenant_ref
+    from wijknet.platform.tenancy.models import ModuleSetting, Tenant
+    from wijknet.platform.tenancy.operations import ensure_user
+
+    from ..conftest import MIGRATIONS
+
+    model = make_tenant(modules=("board", "hello"))
+    waver = make_member(model)
+    with tenant_unit_of_work(engine, model) as session:
+        from wijknet.tenants.core.models import Member
+
+        from .hello.operations import wave
+
+        member = session.scalars(select(Member).where(Member.user_id == waver)).one()
+        wave(session, member)
+        wave(session, member)
+    with Session(engine) as session, session.begin():
+        session.get(Tenant, model.id).is_model = True
+        session.get(ModuleSetting, (model.id, "hello")).settings = {"greeting": "Moi buren", "waves_shown": 3}
+        staff = ensure_user(session, "kit-staf@wijknet.example", staff=True)
+        session.flush()
+        session.expunge(staff)
+    slug = f"van-kit-{model.id}"
+    with hello_app.test_request_context():
+        done = onboard(
+            engine,
+            {"name": "Van het kit", "slug": slug, "starter_kit": model.slug, "admin_email": "kit@example.org", "plan": "netwerk"},
+            staff=staff,
+            role_prefix=hello_app.extensions["wijknet"].role_prefix,
+            migrations_dir=MIGRATIONS,
+            public_url="http://localhost",
+        )
+    with Session(engine) as session:
+        rows = {r.module: r for r in session.scalars(select(ModuleSetting).where(ModuleSetting.tenant_id == done.tenant.id))}
+        assert session.get(PlatformUser, staff.id).is_staff
+    assert {m for m, r in rows.items() if r.enabled} == {"board", "hello"}  # the kit's modules: none were chosen
+    assert rows["hello"].settings == {"greeting": "Moi buren", "waves_shown": 3}
+    with tenant_unit_of_work(engine, tenant_ref(done.tenant, ("board", "hello"))) as session:
+        copied = session.scalars(select(TenantAuditEntry.detail).where(TenantAuditEntry.action == "hello.kit_copied")).one()
+        waves_copied = session.scalar(
+            select(func.count()).select_from(TenantAuditEntry).where(TenantAuditEntry.action == "hello.waved")
+        )
+    assert copied == {"waves": 2} and waves_copied == 0  # starter data, never the model's content

@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import threading
 from dataclasses import dataclass, field
 
 import pytest
 from babel.messages.pofile import read_po
-from werkzeug.serving import make_server
+
+from tests.support.live_server import LiveServer
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ARTIFACTS = os.path.join(REPO, "test-artifacts")
@@ -59,6 +59,8 @@ NOT_PAGES = {
     "api-docs.openapi_swagger_ui": "developer tool for the API (Swagger UI, over 1 MB of script), not a residents' page",
     "identity.login_start": "a redirect to the OpenID provider",
     "identity.login_callback": "the provider's redirect back; it ends in a redirect or the login page",
+    "staff.slug_check": "JSON for the onboarding wizard's live check",
+    "media.media": "uploaded images (a lab's logo)",
 }
 # Pages whose screenshots go into the guides and README (phone width); later modules add theirs.
 KEY_PAGES = {
@@ -109,6 +111,7 @@ def gate_pages(app) -> tuple[list[tuple[str, str]], list[str]]:
 EVERYONE = {role: 200 for role in ROLE_PEOPLE}
 MEMBERS = {"anonymous": "login", "member": 200, "moderator": 200, "admin": 200, "staff": 404}
 ADMINS = {"anonymous": "login", "member": 404, "moderator": 404, "admin": 200, "staff": 404}
+STAFF = {"anonymous": "login", "member": 403, "moderator": 403, "admin": 403, "staff": 200}
 EXPECTED = {
     "network.index": EVERYONE,
     "identity.login_page": EVERYONE,
@@ -130,6 +133,18 @@ EXPECTED = {
     "admin.home": ADMINS,
     "admin.modules": ADMINS,
     "admin.module_settings": ADMINS,
+    "admin.general": ADMINS,
+    "admin.members": ADMINS,
+    "admin.billing": ADMINS,
+    "admin.export": ADMINS,
+    "admin.audit": ADMINS,
+    "tokens.index": MEMBERS,
+    "staff.index": STAFF,
+    "staff.new": STAFF,
+    "staff.lab": STAFF,
+    "staff.lab_delete": STAFF,
+    "staff.audit": STAFF,
+    "staff.tokens": STAFF,
 }
 
 
@@ -200,21 +215,6 @@ def browser():
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
         chromium.close()
-
-
-class LiveServer:
-    def __init__(self, app):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.thread.join(5)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,16 @@ pytestmark = pytest.mark.tenancy
 
 # Open to anyone on purpose (a lab's front door). Everything else is for members.
 PUBLIC = {"tenant_core.home", "joining.join_page", "joining.invitation_page"}
-VALUES = {"post_id": "1", "reaction_id": "1", "token": "not-a-token", "request_id": "1", "provider_id": "1", "name": "board"}
+VALUES = {
+    "post_id": "1",
+    "reaction_id": "1",
+    "token": "not-a-token",
+    "request_id": "1",
+    "provider_id": "1",
+    "name": "board",
+    "token_id": "1",
+    "user_id": "1",
+}
 
 
 def tenant_routes(app, values=VALUES):

@@ -32,4 +32,5 @@ module = Module(
     tile="hello/_tile.html",
     permissions={"wave": "member"},
     audit_events={"hello.waved": "waved"},
+    starter_kit="tests.modules.hello.operations:copy_starter",
 )

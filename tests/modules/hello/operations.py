@@ -1,6 +1,6 @@
 """One action: a member waves (an audit record is the wave)."""
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wijknet.tenants.core.models import Member, TenantAuditEntry
@@ -20,3 +20,10 @@ def waves(session: Session, limit: int) -> list[tuple[str, object]]:
         .order_by(TenantAuditEntry.id.desc())
         .limit(limit)
     ).all()
+
+
+def copy_starter(model: Session, new: Session) -> int:
+    """The starter kit hook: the new lab starts with a note of how many waves its model had."""
+    count = model.scalar(select(func.count()).select_from(TenantAuditEntry).where(TenantAuditEntry.action == "hello.waved"))
+    record(new, "hello.kit_copied", waves=count)
+    return count

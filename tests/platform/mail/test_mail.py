@@ -2,11 +2,9 @@
 SMTP server (aiosmtpd); a server that is down loses nothing."""
 
 import secrets
-import socket
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select, text
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session
@@ -17,6 +15,8 @@ from wijknet.platform.mail.queue import MailError, queue_email
 from wijknet.platform.mail.tasks import send_email
 from wijknet.platform.tenancy.operations import ensure_user
 from wijknet.platform.tenancy.uow import tenant_unit_of_work
+
+from ...support.smtp import SmtpServers, free_port
 
 pytestmark = pytest.mark.tenancy
 
@@ -33,47 +33,11 @@ def _jobs_for(engine, to: str) -> list:
         ).all()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Inbox:
-    """An aiosmtpd handler keeping what it receives; refuses recipients it is told to."""
-
-    def __init__(self, refuse: str | None = None):
-        self.messages, self.refuse = [], refuse
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.refuse and address == self.refuse:
-            return "550 5.1.1 No such user here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[str]:
-        return [content for rcpt, content in self.messages if address in rcpt]
-
-
 @pytest.fixture
 def smtp_server():
-    servers = []
-
-    def start(port: int | None = None, refuse: str | None = None):
-        inbox = Inbox(refuse)
-        controller = Controller(inbox, hostname="127.0.0.1", port=port or _free_port())
-        controller.start()
-        servers.append(controller)
-        inbox.port = controller.port
-        return inbox
-
-    yield start
-    for controller in servers:
-        controller.stop()
+    servers = SmtpServers()
+    yield servers.start
+    servers.stop_all()
 
 
 def _worker(run_cli, port: int):
@@ -154,7 +118,7 @@ def test_worker_delivers_to_the_smtp_server(engine, run_cli, smtp_server):
 
 
 def test_smtp_server_down_keeps_the_email_queued_until_it_is_back(engine, run_cli, smtp_server):
-    port = _free_port()  # nothing listens here yet
+    port = free_port()  # nothing listens here yet
     to = _address()
     with Session(engine) as session, session.begin():
         queue_email(session, to=to, subject="Herinnering", body="Morgen is de buurtborrel.")

@@ -90,7 +90,7 @@ def test_tokens_need_membership_and_a_name(engine, make_tenant, make_member):
             create_token(session, tenant_id=b.id, user=user, name="x")
         with pytest.raises(TokenError, match="1 to 80"):
             create_token(session, tenant_id=a.id, user=user, name=" ")
-        with pytest.raises(TokenError, match="No such token"):
+        with pytest.raises(TokenError, match="no such token"):
             revoke_token(session, tenant_id=b.id, token_id=10**12)
 
 

@@ -1,0 +1,1 @@
+"""The network staff console and API (SPEC §2.4)."""

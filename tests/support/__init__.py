@@ -1,0 +1,2 @@
+"""Helpers the tests share: form posts with their CSRF token, local stand-ins for outside
+services (localstripe, a recording HTTP server)."""
