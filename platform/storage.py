@@ -1,19 +1,23 @@
-"""Uploaded files (a lab's logo, later photos of shared assets) behind one small interface.
+"""Uploaded images (a lab's logo, photos of shared assets) behind one small interface.
 
 Only images of the kinds a phone makes (PNG, JPEG, WebP), recognised by their content, not
-by what the browser says, and never SVG (it can carry script). A file is stored under a
-name made from its content (the same image twice is one file) and served read-only with
-its type fixed and nosniff. `LocalStorage` keeps them on disk (WIJKNET_UPLOAD_DIR); an
-object store would implement the same three methods."""
+by what the browser says, and never SVG (it can carry script). Each is decoded (Pillow)
+and encoded again: what is stored is pixels only, without the metadata a phone adds (the
+GPS position of someone's home), and no larger than needed. A file is stored under a name
+made from its content (the same image twice is one file) and served read-only with its
+type fixed and nosniff. `LocalStorage` keeps them on disk (WIJKNET_UPLOAD_DIR); an object
+store would implement the same methods."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 
 from flask import Blueprint, abort, current_app, send_file
 from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps
 
 from .errors import DomainError
 
@@ -47,6 +51,36 @@ def check_image(data: bytes, *, max_bytes: int, field: str = "file") -> str:
     if kind is None:
         raise UploadError.on_field(field, _l("Only PNG, JPEG or WebP images."), code="upload.not_an_image", status=415)
     return kind
+
+
+MAX_PIXELS = 40_000_000  # a 40-megapixel photo; beyond it, a "decompression bomb"
+
+
+def clean_image(data: bytes, *, max_bytes: int, max_side: int, field: str = "file") -> tuple[bytes, str]:
+    """The image decoded and encoded again: (bytes, kind), metadata gone, at most `max_side`
+    pixels wide and high, turned as the phone meant it. An UploadError when it is not a
+    whole image of an accepted kind."""
+    kind = check_image(data, max_bytes=max_bytes, field=field)
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            if probe.width * probe.height > MAX_PIXELS:
+                raise UploadError.on_field(field, _l("The image has too many pixels."), code="upload.too_many_pixels", status=413)
+            probe.verify()  # a truncated or damaged file fails here
+        with Image.open(io.BytesIO(data)) as image:
+            image = ImageOps.exif_transpose(image)
+            image.thumbnail((max_side, max_side))
+            out = io.BytesIO()
+            if kind == "jpg":
+                image.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
+            elif kind == "png":
+                image.save(out, "PNG", optimize=True)
+            else:
+                image.save(out, "WEBP", quality=85)
+    except UploadError:
+        raise
+    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
+        raise UploadError.on_field(field, _l("This image is damaged or incomplete."), code="upload.damaged", status=415) from None
+    return out.getvalue(), kind
 
 
 class LocalStorage:

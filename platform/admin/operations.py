@@ -17,7 +17,7 @@ from ..errors import DomainError, field_messages
 from ..identity.joining import require_admin
 from ..identity.models import MEMBER_ROLES, Membership, User
 from ..modules import get_module
-from ..storage import check_image, storage
+from ..storage import clean_image, storage
 from ..tenancy.follow_up import audit_after_commit
 from ..tenancy.models import ModuleSetting, Tenant
 from ..tenancy.operations import add_member, remove_member
@@ -154,8 +154,8 @@ def change_general(
     logo_key, status = None, 400
     if logo:
         try:
-            kind = check_image(logo, max_bytes=512 * 1024, field="logo")
-            logo_key = storage().save(logo, kind)
+            cleaned, kind = clean_image(logo, max_bytes=512 * 1024, max_side=512, field="logo")
+            logo_key = storage().save(cleaned, kind)
         except DomainError as exc:
             errors.update(exc.errors)
             status = exc.status  # 413 too large, 415 not an image

@@ -99,6 +99,7 @@ def tenant_db() -> Session:
     once more."""
     if "tenant_session" not in g:
         tenant = current_tenant()
+        _release_platform_connection()
         for attempt in (1, 2):
             session = TenantSession(current_app.extensions["wijknet"].engine, tenant)
             try:
@@ -117,10 +118,22 @@ def tenant_db() -> Session:
 
 
 def platform_db() -> Session:
-    """A session as the application role, for platform tables only."""
+    """A session as the application role, for platform tables only. What it loaded stays
+    usable after its transaction ends (expire_on_commit off): see _release_platform_connection."""
     if "platform_session" not in g:
-        g.platform_session = Session(current_app.extensions["wijknet"].engine)
+        g.platform_session = Session(current_app.extensions["wijknet"].engine, expire_on_commit=False)
     return g.platform_session
+
+
+def _release_platform_connection() -> None:
+    """A request that only *read* the platform (who is asking, their membership) gives its
+    connection back before it takes one for the lab: a request holds one connection at a
+    time, so a pool of N serves N requests at once and can never deadlock with every
+    connection held by a request waiting for its second. A later platform read begins a
+    new transaction; a request that wrote to the platform keeps its transaction."""
+    session = g.get("platform_session")
+    if session is not None and session.in_transaction() and not session.info.get("wrote"):
+        session.commit()
 
 
 def bind_tenant(blueprint: Blueprint, module: str | None = None) -> Blueprint:

@@ -1,4 +1,5 @@
-"""Tables every tenant schema has: its members (synced from the platform) and audit log."""
+"""Tables every tenant schema has: its members (synced from the platform), audit log,
+request keys and the organisations it works with."""
 
 from __future__ import annotations
 
@@ -56,3 +57,22 @@ class TenantAuditEntry(TenantBase):
     detail: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     # Set when the platform wrote it after its own commit (tenancy/follow_up.py): once only.
     ref: Mapped[str | None] = mapped_column(Text, unique=True, index=True)
+
+
+ORGANISATION_KINDS = ("municipality", "housing_corporation", "insurer", "business", "foundation", "other")
+
+
+class Organisation(TenantBase):
+    """A counterparty of the lab (municipality, housing corporation, insurer, business,
+    foundation): it can bring in a shared asset, or sign a contract with the lab."""
+
+    __tablename__ = "organisations"
+    __table_args__ = (CheckConstraint(f"kind IN {ORGANISATION_KINDS!r}", name="kind_known"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(Text, server_default="other")
+    email: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    website: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,7 +1,8 @@
 """Wijkboekhouding: the lab's transparent double-entry ledger (SPEC §2.3 "ledger").
 
-Declared here with its settings so labs can already choose it; its pages, tables and API
-arrive with the ledger work (issues "Shared-asset registry" and "Wijkbedrijf contracts")."""
+Accounts and an append-only, double-entry journal (models.py; the database keeps every
+entry balanced and refuses changes), booked through operations.py by the other modules
+(shared assets, contracts)."""
 
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, fields
@@ -21,4 +22,6 @@ module = Module(
     label=_l("Neighbourhood ledger (wijkboekhouding)"),
     description=_l("The lab's money in plain language: every euro in and out, per contract and per asset."),
     settings=LedgerSettings,
+    models="wijknet.tenants.ledger.models",
+    starter_kit="wijknet.tenants.ledger.operations:copy_starter_accounts",
 )

@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 from wijknet.platform.identity.models import ApiToken, Membership
 from wijknet.platform.tenancy.models import ModuleSetting, Tenant
 
+from ...support import images
 from ...support.forms import csrf, post_form
 
 pytestmark = pytest.mark.tenancy
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # recognised by its signature; never decoded
+PNG = images.png()
 EN = {"Accept-Language": "en"}
 
 
@@ -61,7 +62,7 @@ def test_general_settings_and_branding_show_on_every_page(client, engine, lab):
     assert f'src="/media/{row.logo_key}"' in home and "<p>Tweede alinea</p>" in home
     logo = client.get(f"/media/{row.logo_key}")
     assert logo.status_code == 200 and logo.mimetype == "image/png" and logo.headers["X-Content-Type-Options"] == "nosniff"
-    assert logo.data == PNG
+    assert images.size_of(logo.data) == (64, 32)  # the image, encoded again by us
     logo.close()
 
 
@@ -93,6 +94,8 @@ def test_bad_general_settings_are_refused_per_field_and_change_nothing(client, e
         (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", 415, "Alleen PNG"),
         (b"GIF89a" + b"\x00" * 10, 415, "Alleen PNG"),
         (PNG + b"\x00" * 600 * 1024, 413, "te groot"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, 415, "beschadigd"),  # the signature of a PNG, nothing of one
+        (PNG[: len(PNG) // 2], 415, "beschadigd"),  # cut off halfway
     ],
 )
 def test_a_logo_that_is_not_a_small_image_is_refused(client, engine, lab, upload, status, message):
@@ -249,3 +252,12 @@ def test_an_admin_of_one_lab_cannot_reach_another_labs_console(app, engine, make
     member = login_as(app.test_client(), member_b)
     assert member.get(f"/t/{b.slug}/admin/").status_code == 404  # a member is no admin
     assert app.test_client().get(f"/t/{b.slug}/admin/").status_code == 302  # a visitor signs in first
+
+
+def test_an_uploaded_photo_loses_its_gps_position_and_is_made_smaller(app):
+    from wijknet.platform.storage import clean_image
+
+    original = images.phone_jpeg()
+    assert images.has_gps(original)
+    cleaned, kind = clean_image(original, max_bytes=5 * 1024 * 1024, max_side=1600)
+    assert kind == "jpg" and not images.has_gps(cleaned) and images.size_of(cleaned) == (1600, 1067)

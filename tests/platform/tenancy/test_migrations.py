@@ -160,9 +160,40 @@ def _diff(engine, schema):
         return [d for d in compare_metadata(ctx, tenant_metadata()) if "alembic_version" not in str(d)]
 
 
+def _database_rules(engine, schema) -> dict:
+    """What alembic does not compare: triggers (with their definitions), functions and
+    exclusion constraints, which hold rules such as the ledger's and the bookings'."""
+    with engine.connect() as conn:
+        triggers = conn.execute(
+            text(
+                "SELECT t.tgname, replace(pg_get_triggerdef(t.oid), n.nspname || '.', '') FROM pg_trigger t"
+                " JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = :s AND NOT t.tgisinternal ORDER BY 1"
+            ),
+            {"s": schema},
+        ).all()
+        functions = conn.execute(
+            text(
+                "SELECT p.proname, p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+                " WHERE n.nspname = :s ORDER BY 1"
+            ),
+            {"s": schema},
+        ).all()
+        exclusions = conn.execute(
+            text(
+                "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace"
+                " WHERE n.nspname = :s AND c.contype = 'x' ORDER BY 1"
+            ),
+            {"s": schema},
+        ).all()
+    return {"triggers": triggers, "functions": functions, "exclusions": exclusions}
+
+
 def test_provisioned_schema_equals_migrated_schema(engine, make_tenant, prefix):
     provisioned = make_tenant()
     assert _diff(engine, provisioned.schema_name) == []
+    expected_rules = _database_rules(engine, provisioned.schema_name)
+    assert {"ledger_lines_balanced", "ledger_lines_append_only"} <= {name for name, _d in expected_rules["triggers"]}
     # A schema built from the first migration onwards, by the per-tenant runner.
     schema, role = "t_migrated_check", f"{prefix}_t_migrated_check"
     with engine.begin() as conn:
@@ -173,6 +204,7 @@ def test_provisioned_schema_equals_migrated_schema(engine, make_tenant, prefix):
         result = migrate_tenant(engine, TenantToMigrate(-1, "migrated-check", schema, role, None), MIGRATIONS)
         assert result.ok, result.error
         assert _diff(engine, schema) == []
+        assert _database_rules(engine, schema) == expected_rules
         assert _schema_version(engine, schema) == tenant_head(MIGRATIONS)
     finally:
         with engine.begin() as conn:
