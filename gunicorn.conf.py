@@ -12,3 +12,10 @@ max_requests = 5000  # recycle workers (and their connections) after a bounded l
 max_requests_jitter = 500
 accesslog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def when_ready(server):
+    """Called once the address is bound, before any worker starts: `wijknet serve` says where it serves."""
+    message = os.environ.get("WIJKNET_READY_MESSAGE")
+    if message:
+        print(message, flush=True)

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from . import api_docs, errors, health, i18n, inputs, paging, security
 from .config import Settings, load_settings
-from .db import database_name, make_engine
+from .db import database_name, guard_connections, make_engine
 from .devdb import resolve_database_url
 from .modules import all_modules
 from .tenancy import activity
@@ -50,6 +50,7 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
     if engine is None:
         url = resolve_database_url(settings.database_url)
         engine = make_engine(url, prepared_statements=settings.prepared_statements)
+    guard_connections(engine)
     prefix = role_prefix(database_name(engine.url.render_as_string(hide_password=False)), settings.role_prefix)
     directory = TenantDirectory(engine, ttl=settings.tenant_cache_seconds, grace_days=settings.billing_grace_days)
     app.extensions["wijknet"] = PlatformState(settings, engine, directory, prefix)

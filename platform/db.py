@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -15,6 +17,7 @@ NAMING_CONVENTION = {
 }
 
 PLATFORM_SCHEMA = "platform"
+log = logging.getLogger(__name__)
 
 
 class PlatformBase(DeclarativeBase):
@@ -51,6 +54,58 @@ def make_engine(url: str, *, prepared_statements: bool = True, pool_size: int = 
     )
 
 
+# --- one pooled connection per request at a time ------------------------------------------------
+# A request that holds a connection and waits for a second can deadlock the pool: with N
+# requests each holding one and waiting for another, nobody gets one until the pool's
+# timeout (seen as 500s under 50 concurrent bookings on a threaded server). So a request
+# gives back what it only read before it takes another (release_request_reads), and the
+# guard below counts what a request holds and logs a request that takes a second one (kept
+# in SECOND_CONNECTIONS for tests). gunicorn's sync workers serve one request per process,
+# so there a pool of 10 + 10 cannot run dry; a threaded server needs this rule.
+SECOND_CONNECTIONS: list[str] = []  # "METHOD path" of requests that held two, newest last
+
+
+def release_read_transaction(session: Session | None) -> None:
+    """End `session`'s transaction when it only read, giving its connection back."""
+    if session is not None and session.in_transaction() and not session.info.get("wrote"):
+        session.commit()
+
+
+def release_request_reads() -> None:
+    """The request's platform session gives its connection back if it only read."""
+    from flask import g, has_request_context
+
+    if has_request_context():
+        release_read_transaction(g.get("platform_session"))
+
+
+def _counted_checkout(_dbapi_connection, record, _proxy) -> None:
+    from flask import g, has_request_context, request
+
+    if not has_request_context():
+        return
+    held = g.setdefault("pooled_connections", [0])  # a mutable counter the checkin reaches
+    held[0] += 1
+    record.info["request_counter"] = held
+    if held[0] > 1:
+        SECOND_CONNECTIONS.append(f"{request.method} {request.path}")
+        del SECOND_CONNECTIONS[:-100]
+        log.warning("%s %s took a second database connection while holding one", request.method, request.path)
+
+
+def _counted_checkin(_dbapi_connection, record) -> None:
+    counter = record.info.pop("request_counter", None) if record is not None else None
+    if counter is not None:
+        counter[0] -= 1
+
+
+def guard_connections(engine: Engine) -> None:
+    """Count the connections each request holds (see above); once per engine."""
+    if not event.contains(engine, "checkout", _counted_checkout):
+        event.listen(engine, "checkout", _counted_checkout)
+        event.listen(engine, "checkin", _counted_checkin)
+
+
 def database_name(url: str) -> str:
     return make_url(url).database or "postgres"
 
@@ -72,8 +127,12 @@ def _flushed(session, _flush_context) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _executed(state) -> None:
-    # Bulk DML and raw SQL (which may write) count as writes; plain ORM reads do not.
+    # Bulk DML and raw SQL (which may write) count as writes; plain ORM reads do not. A read
+    # that locks rows (FOR UPDATE) counts too: its transaction must not be ended early
+    # (release_read_transaction) while the lock still guards a "once" rule.
     if state.is_insert or state.is_update or state.is_delete or not (state.is_select or state.is_orm_statement):
+        state.session.info["wrote"] = True
+    elif getattr(state.statement, "_for_update_arg", None) is not None:
         state.session.info["wrote"] = True
 
 

@@ -73,6 +73,19 @@ class Api(SmorestApi):
         return error_body(code, error.code, str(message), errors), error.code, data.get("headers", {})
 
 
+def load_input(schema: ma.Schema, data, *, error: type[DomainError], code: str) -> dict:
+    """`schema` applied to `data`: the clean values, or `error` (a DomainError) with a message
+    per field; the summary is the one message, or "correct the marked fields"."""
+    from flask_babel import lazy_gettext
+
+    try:
+        return schema.load(data)
+    except ma.ValidationError as exc:
+        errors = field_messages(exc.messages)
+        first = next(iter(errors.values()))[0] if len(errors) == 1 else lazy_gettext("Please correct the marked fields.")
+        raise error(first, code=code, errors=errors) from None
+
+
 def field_messages(messages) -> dict[str, list[str]]:
     """marshmallow's messages (which may nest per list item) as one list of texts per field."""
     flat: dict[str, list[str]] = {}

@@ -82,3 +82,24 @@ def euros(cents: int) -> str:
     from flask_babel import format_decimal
 
     return format_decimal(cents / 100, format="#,##0.00")
+
+
+def parse_euros(raw) -> int | None:
+    """What people type for an amount, as cents: "12,50", "12.50", "€ 1.250,00", "7" ->
+    1250, 1250, 125000, 700. None when it is not an amount (or finer than a cent)."""
+    import re
+    from decimal import Decimal, InvalidOperation
+
+    text = str(raw or "").replace("€", "").replace(" ", "").replace("\u00a0", "")
+    if not text or not re.fullmatch(r"-?\d{1,3}([.,]\d{3})*([.,]\d{1,2})?|-?\d+([.,]\d{1,2})?", text):
+        return None
+    last = max(text.rfind(","), text.rfind("."))
+    if last != -1 and len(text) - last - 1 in (1, 2):  # the decimal separator, whichever it is
+        whole, fraction = text[:last], text[last + 1 :]
+    else:
+        whole, fraction = text, ""
+    whole = whole.replace(".", "").replace(",", "")
+    try:
+        return int(Decimal(f"{whole}.{fraction or '0'}") * 100)
+    except InvalidOperation:
+        return None

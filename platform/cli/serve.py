@@ -36,16 +36,6 @@ def _default_bind() -> str:
     return os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT') or 8000}"
 
 
-def _answers(url: str) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url, timeout=1) as answer:
-            return answer.status == 200
-    except OSError:
-        return False
-
-
 def _port_free(host: str, port: int) -> bool:
     import socket
 
@@ -134,28 +124,22 @@ def serve(bind: str, workers: int | None, demo_login: bool, demo_login_port: int
         exe = shutil.which("wijknet") or os.path.join(os.path.dirname(sys.executable), "wijknet")
         worker_command = ([exe, "worker"], dict(env, WIJKNET_PUBLIC_URL=os.environ.get("WIJKNET_PUBLIC_URL") or base))
         helpers.append(subprocess.Popen(worker_command[0], env=worker_command[1]))
+    lines = [f"\nwijknet is served on {base}/", f"  network landing page   {base}/"]
+    lines += [f"  {name[:22]:<22} {base}/t/{slug}/" for slug, name in labs]
+    lines.append(f"  API docs               {base}/api/docs")
+    if with_worker and state.settings.mail_url == "log":
+        lines.append(f"  email (not sent)       {base}/dev/outbox (network staff)")
+    lines += announcements
+    lines.append("\nStop with Ctrl-C. The embedded PostgreSQL keeps running for the next start; `make clean-db` stops it.\n")
+    # gunicorn.conf.py prints this once it listens on the address and before its workers start:
+    # said when it is true, and before the first page can be answered.
+    env["WIJKNET_READY_MESSAGE"] = "\n".join(lines)
     server = subprocess.Popen(args, env=env)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda sig, _frame: server.send_signal(sig))
-    announced = False
     try:
         while (code := server.poll()) is None:
-            if not announced and _answers(f"{base}/healthz"):
-                # Said once it is true: gunicorn answers on this address.
-                click.echo(f"\nwijknet is served on {base}/")
-                click.echo(f"  network landing page   {base}/")
-                for slug, name in labs:
-                    click.echo(f"  {name[:22]:<22} {base}/t/{slug}/")
-                click.echo(f"  API docs               {base}/api/docs")
-                if with_worker and state.settings.mail_url == "log":
-                    click.echo(f"  email (not sent)       {base}/dev/outbox (network staff)")
-                for line in announcements:
-                    click.echo(line)
-                click.echo(
-                    "\nStop with Ctrl-C. The embedded PostgreSQL keeps running for the next start; `make clean-db` stops it.\n"
-                )
-                announced = True
-            time.sleep(0.5 if not announced else 1)
+            time.sleep(1)
             # The worker should never end on its own; if it does (a crash), start another.
             if worker_command and helpers[-1].poll() is not None:
                 click.echo(f"worker ended (exit {helpers[-1].returncode}); starting it again", err=True)

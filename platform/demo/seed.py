@@ -45,7 +45,13 @@ LABS = [
 MODEL_LAB = "tarwewijk"
 
 # Module settings of the demo labs (applied once the labs exist).
-DEMO_SETTINGS = {"tarwewijk": {"board": {"visibility": "public"}}}
+DEMO_SETTINGS = {
+    "tarwewijk": {
+        "board": {"visibility": "public"},
+        "ledger": {"public_page": True},
+        "contracts": {"vote_threshold_cents": 2_500_000},  # members vote above € 25,000
+    }
+}
 
 # (email, name, {slug: role}, staff)
 PEOPLE = [
@@ -59,6 +65,8 @@ PEOPLE = [
     ("anouk@tarwewijk.example", "Anouk Pinas", {"tarwewijk": "admin"}, False),
     ("ricardo@tarwewijk.example", "Ricardo Martina", {"tarwewijk": "moderator"}, False),
     ("gerda@tarwewijk.example", "Gerda de Vries", {"tarwewijk": "member", "de-werkplaats": "member"}, False),
+    ("bas@tarwewijk.example", "Bas Vermeer", {"tarwewijk": "admin"}, False),
+    ("samira@tarwewijk.example", "Samira Haddou", {"tarwewijk": "admin"}, False),
 ]
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from ..db import locked
+from ..db import locked, release_read_transaction
 from ..errors import DomainError
 from .models import ApiToken, User
 
@@ -121,6 +121,7 @@ def authenticate(engine: Engine, session: Session, plaintext: str) -> ApiToken |
         return None
     now = datetime.now(timezone.utc)
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        release_read_transaction(session)  # one connection at a time (platform/db.py)
         with engine.begin() as conn:
             conn.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
     return token

@@ -11,7 +11,7 @@ from joserfc.errors import JoseError
 
 from ..i18n import safe_next
 from ..inputs import bounded_int
-from ..security import LOGIN_LIMIT, limiter
+from ..security import limiter, login_limit
 from ..tenancy.routing import platform_db
 from .models import TenantLoginProvider, User
 from .operations import LoginRefused, end_sessions, find_claim, user_for_identity
@@ -154,7 +154,7 @@ def login_page():
 
 
 @bp.get("/login/<name>")
-@limiter.limit(LOGIN_LIMIT)
+@limiter.limit(login_limit)
 def login_start(name: str):
     provider = _provider(name)
     if provider is None:
@@ -170,7 +170,7 @@ def login_start(name: str):
 
 
 @bp.get("/login/<name>/callback")
-@limiter.limit(LOGIN_LIMIT)
+@limiter.limit(login_limit)
 def login_callback(name: str):
     provider = _provider(name)
     if provider is None:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from ..db import release_request_reads
 from .models import Domain, ModuleSetting, Tenant
 from .names import RESERVED_SLUGS, is_plausible_slug, normalise_host
 from .uow import TenantRef
@@ -72,6 +73,7 @@ class TenantDirectory:
             cached = self._by_host.get(host, _MISSING)
         if cached is not _MISSING:
             return cached
+        release_request_reads()
         with Session(self.engine) as session:
             slug = session.scalar(
                 select(Tenant.slug).join(Domain, Domain.tenant_id == Tenant.id).where(Domain.host == host.split(":")[0])
@@ -89,6 +91,7 @@ class TenantDirectory:
                 self._by_slug.pop(slug, None)
 
     def _load(self, slug: str) -> TenantRef | None:
+        release_request_reads()  # one connection at a time (platform/db.py)
         with Session(self.engine) as session:
             tenant = session.scalars(select(Tenant).where(Tenant.slug == slug)).one_or_none()
             if tenant is None or tenant.status not in ("active", "suspended"):

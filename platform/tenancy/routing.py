@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import Locked
 
+from ..db import release_request_reads
 from ..errors import is_database_unavailable, unavailable_response
 from .lookups import TenantDirectory
 from .names import RESERVED_SLUGS, is_plausible_slug, normalise_host
@@ -131,9 +132,7 @@ def _release_platform_connection() -> None:
     time, so a pool of N serves N requests at once and can never deadlock with every
     connection held by a request waiting for its second. A later platform read begins a
     new transaction; a request that wrote to the platform keeps its transaction."""
-    session = g.get("platform_session")
-    if session is not None and session.in_transaction() and not session.info.get("wrote"):
-        session.commit()
+    release_request_reads()
 
 
 def bind_tenant(blueprint: Blueprint, module: str | None = None) -> Blueprint:

@@ -44,3 +44,8 @@ def get_booking(session: Session, booking_id: int, member: Member, *, for_update
     if booking is None:
         raise AssetError(_l("This booking does not exist."), status=404, code="assets.booking_not_found")
     return booking
+
+
+def asset_of(session: Session, booking: Booking) -> Asset:
+    """The asset of a booking already fetched for someone who may see it (even retired since)."""
+    return session.get(Asset, booking.asset_id)

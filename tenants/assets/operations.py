@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,7 +26,6 @@ from wijknet.tenants.ledger.operations import Line, balance, ensure_account, pos
 from .access import is_admin
 from .models import (
     FULL_SHARE,
-    HOLDING_STATUSES,
     Asset,
     AssetPhoto,
     AssetShare,
@@ -490,13 +489,3 @@ def feed_for(session: Session, plaintext: str) -> CalendarFeed | None:
     return session.scalars(
         select(CalendarFeed).where(CalendarFeed.token_hash == token_hash(plaintext), CalendarFeed.revoked_at.is_(None))
     ).one_or_none()
-
-
-def holding(asset_id: int, starts_at: datetime, ends_at: datetime):
-    """SQL condition: the bookings of `asset_id` that hold a slot overlapping the period."""
-    return and_(
-        Booking.asset_id == asset_id,
-        Booking.status.in_(HOLDING_STATUSES),
-        Booking.starts_at < ends_at,
-        Booking.ends_at > starts_at,
-    )

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
-from wijknet.platform.errors import DomainError, field_messages
+from wijknet.platform.errors import DomainError, load_input
 from wijknet.tenants.core.time import tenant_zone
 
 from .models import APPROVALS, ASSET_KINDS, ASSET_STATUSES, FULL_SHARE, MAINTENANCE_KINDS, PARTIES, PRICE_UNITS
@@ -92,7 +92,7 @@ class CarAttributes(Schema):
 
     @post_load
     def _plate(self, data, **_kw):
-        plate = re.sub(r"\s+", "", data.get("plate") or "").upper()
+        plate = re.sub(r"[\s-]+", "-", (data.get("plate") or "").strip()).upper()  # "gv 123 x": GV-123-X
         if plate and (len(plate) > 10 or not _PLATE.match(plate)):
             raise ValidationError({"plate": [_l("A number plate like AB-123-C.")]})
         data["plate"] = plate
@@ -334,9 +334,4 @@ class MaintenanceIn(Schema):
 
 def load(schema: type[Schema], data, *, code: str) -> dict:
     """`schema` applied to `data`: the clean values, or an AssetError with a message per field."""
-    try:
-        return schema().load(data)
-    except ValidationError as exc:
-        errors = field_messages(exc.messages)
-        first = next(iter(errors.values()))[0] if len(errors) == 1 else _l("Please correct the marked fields.")
-        raise AssetError(first, code=code, errors=errors) from None
+    return load_input(schema(), data, error=AssetError, code=code)

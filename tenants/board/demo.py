@@ -15,6 +15,7 @@ from wijknet.tenants.core.time import tenant_today
 
 from . import module
 from .fixtures import load_fixture
+from .indexing import index_post
 from .models import Post
 from .operations import create_post, react
 
@@ -47,6 +48,10 @@ def seed(engine: Engine, tenant: TenantRef) -> Iterator[str]:
             # Placed over the past four weeks, as on a board in use (and not counted
             # against today's posting limit of the demo people).
             post.created_at = post.updated_at = post.published_at = now - timedelta(days=1 + i % 28, hours=i % 24)
+        session.flush()
+        # Read for matching now, as the job does after each save, so the demo suggests at once.
+        for post_id in session.scalars(select(Post.id).order_by(Post.id)).all():
+            index_post(session, post_id)
         first = session.get(Post, session.scalar(select(func.min(Post.id))))
         responder = next((m for m in members if m.id != first.author_id), None)
         if responder is not None:

@@ -1,4 +1,6 @@
-"""The shipped Dutch fixture of realistic posts (fixtures/posts_nl.json), for the demo and tests."""
+"""The shipped fixtures of realistic posts, for the demo and the matching tests:
+posts_nl.json (61 Dutch posts, the first round's) and matching_heldout.json (123 posts in
+Dutch and English as residents write them, with the offer meant for each need or none)."""
 
 from __future__ import annotations
 
@@ -6,5 +8,5 @@ import json
 from importlib import resources
 
 
-def load_fixture() -> list[dict]:
-    return json.loads((resources.files("wijknet.tenants.board") / "fixtures" / "posts_nl.json").read_text("utf-8"))
+def load_fixture(name: str = "posts_nl.json") -> list[dict]:
+    return json.loads((resources.files("wijknet.tenants.board") / "fixtures" / name).read_text("utf-8"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    REAL,
     BigInteger,
     CheckConstraint,
     Computed,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    LargeBinary,
     Text,
     UniqueConstraint,
     func,
@@ -28,8 +30,11 @@ DIGEST_FREQUENCIES = ("off", "daily", "weekly")
 POST_STATUSES = ("pending", "open", "matched", "closed")
 REACTION_KINDS = ("help", "interest")
 
-# Title counts more than body; both with the Dutch stemmer ("snoeien" and "snoei" meet).
-SEARCH_VECTOR = "setweight(to_tsvector('dutch'::regconfig, title), 'A') || setweight(to_tsvector('dutch'::regconfig, body), 'B')"
+POST_LANGUAGES = ("nl", "en")
+# Title counts more than body; both with the stemmer of the post's language ("snoeien" and
+# "snoei" meet; "painting" and "paint" too).
+_CONFIG = "(CASE language WHEN 'en' THEN 'english'::regconfig ELSE 'dutch'::regconfig END)"
+SEARCH_VECTOR = f"setweight(to_tsvector({_CONFIG}, title), 'A') || setweight(to_tsvector({_CONFIG}, body), 'B')"
 
 
 class Post(TenantBase):
@@ -39,6 +44,7 @@ class Post(TenantBase):
     __table_args__ = (
         CheckConstraint(f"kind IN {POST_KINDS!r}", name="kind_known"),
         CheckConstraint(f"status IN {POST_STATUSES!r}", name="status_known"),
+        CheckConstraint(f"language IN {POST_LANGUAGES!r}", name="language_known"),
         Index("ix_board_posts_search", "search", postgresql_using="gin"),
         Index("ix_board_posts_categories", "categories", postgresql_using="gin"),
         Index("ix_board_posts_listing", "status", "created_at"),
@@ -52,6 +58,8 @@ class Post(TenantBase):
     categories: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
     organisation: Mapped[str | None] = mapped_column(Text)
     area: Mapped[str | None] = mapped_column(Text)
+    # Detected from the words when the post is saved (wording.detect_language).
+    language: Mapped[str] = mapped_column(Text, server_default="nl")
     valid_until: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(Text, server_default="open")
     author_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
@@ -140,3 +148,30 @@ class NotificationPreference(TenantBase):
     # The next digest holds the posts published after this moment.
     digest_since: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
+
+
+class PostIndex(TenantBase):
+    """What the matching job read from a post (indexing.py): its content terms and two
+    sentence embeddings (title and body; title alone), float32 bytes of the named model."""
+
+    __tablename__ = "board_post_index"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("board_posts.id", ondelete="CASCADE"), primary_key=True)
+    model: Mapped[str] = mapped_column(Text)
+    title_terms: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    body_terms: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    title_vector: Mapped[bytes] = mapped_column(LargeBinary)
+    indexed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Neighbour(TenantBase):
+    """How well `other` answers `post` (0 to 1, what the words and their meaning share),
+    written by the matching job for the best candidates of the other kind. Suggestions are
+    read from here; status, category, area and age are added at request time."""
+
+    __tablename__ = "board_neighbours"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("board_posts.id", ondelete="CASCADE"), primary_key=True)
+    other_id: Mapped[int] = mapped_column(ForeignKey("board_posts.id", ondelete="CASCADE"), primary_key=True, index=True)
+    content: Mapped[float] = mapped_column(REAL)

@@ -19,6 +19,7 @@ from wijknet.tenants.core.time import tenant_today
 from .access import get_reaction, is_moderator
 from .models import Match, Post, Reaction, Report, ThreadMessage
 from .schemas import BoardError, HideIn, MessageIn, PostIn, ReactionIn, ReportIn, load
+from .wording import detect_language
 
 # The posting limit counts the posts of the last POSTING_WINDOW.
 POSTING_WINDOW = timedelta(days=1)
@@ -44,12 +45,14 @@ def create_post(session: Session, author: Member, settings: dict, *, today: date
     pending = settings["approval_required"]
     post = Post(
         **clean,
+        language=detect_language(f"{clean['title']} {clean['body']}"),
         author_id=author.id,
         status="pending" if pending else "open",
         published_at=None if pending else datetime.now(timezone.utc),
     )
     session.add(post)
     session.flush()
+    queue_indexing(session, post.id)
     record(session, "board.post.created", actor_member_id=author.id, post_id=post.id, kind=post.kind)
     return post
 
@@ -68,9 +71,14 @@ def update_post(session: Session, post: Post, author: Member, settings: dict, *,
     clean = load(PostIn, fields, code="board.post_invalid", rules=_post_rules(settings, today))
     if clean["valid_until"] != post.valid_until:
         post.reminded_at = None  # a new date earns a new reminder before it
+    reword = (clean["title"], clean["body"]) != (post.title, post.body)
     for key, value in clean.items():
         setattr(post, key, value)
+    if reword:
+        post.language = detect_language(f"{post.title} {post.body}")
     session.flush()
+    if reword:
+        queue_indexing(session, post.id)
     record(session, "board.post.updated", actor_member_id=author.id, post_id=post.id)
     return post
 
@@ -209,3 +217,10 @@ def _resolve_reports(session: Session, post: Post) -> None:
     now = datetime.now(timezone.utc)
     for report in session.scalars(select(Report).where(Report.post_id == post.id, Report.resolved_at.is_(None))):
         report.resolved_at = now
+
+
+def queue_indexing(session: Session, post_id: int) -> None:
+    """The post is read for matching in the background once this transaction commits."""
+    from .tasks import queue_indexing as defer_reading
+
+    defer_reading(session, post_id)

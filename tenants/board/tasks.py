@@ -1,4 +1,5 @@
-"""The board's background jobs. Every hour `notify_all` queues one `notify_one` job per
+"""The board's background jobs. A saved post is read for matching (`index_one`, deferred in
+the transaction that saves it; indexing.index_post). Every hour `notify_all` queues one `notify_one` job per
 active tenant with the board on; that job sends the tenant's due reminders and digests
 (notifications.notify_tenant). `wijknet board notify` runs the same `run_for_tenant`."""
 
@@ -15,8 +16,9 @@ from wijknet.platform.jobs import app, defer_in
 from wijknet.platform.modules import get_module
 from wijknet.platform.tenancy.lookups import tenant_ref, tenants_with_module
 from wijknet.platform.tenancy.models import ModuleSetting, Tenant
-from wijknet.platform.tenancy.uow import tenant_unit_of_work
+from wijknet.platform.tenancy.uow import SERVABLE, TenantGone, tenant_unit_of_work
 
+from .indexing import index_post
 from .notifications import NotifyResult, notify_tenant
 
 QUEUE = "board"
@@ -62,3 +64,30 @@ def notify_all(context: JobContext, timestamp: int) -> None:
 def notify_one(context: JobContext, *, tenant_id: int) -> None:
     extra = context.additional_context
     run_for_tenant(extra["engine"], extra["flask_app"], tenant_id)
+
+
+@app.task(name="wijknet.board.index_one", queue=QUEUE, pass_context=True)
+def index_one(context: JobContext, *, tenant_id: int, post_id: int) -> None:
+    """Read one post for matching. One lab's posts are read one at a time (the job lock), so
+    two posts saved together each see the other's stored reading or none, never half."""
+    engine = context.additional_context["engine"]
+    index_in_tenant(engine, tenant_id, post_id)
+
+
+def index_in_tenant(engine: Engine, tenant_id: int, post_id: int) -> int:
+    with Session(engine) as session:
+        tenant = session.get(Tenant, tenant_id)
+        if tenant is None or tenant.status not in SERVABLE:
+            return 0
+        ref = tenant_ref(tenant, modules=("board",))
+    try:
+        with tenant_unit_of_work(engine, ref, system=True) as session:
+            return index_post(session, post_id)
+    except TenantGone:
+        return 0
+
+
+def queue_indexing(session: Session, post_id: int) -> None:
+    """Have `post_id` read for matching once the caller's transaction commits."""
+    tenant = session.info["tenant"]
+    defer_in(session, index_one, queue=QUEUE, lock=f"board-index-{tenant.id}", tenant_id=tenant.id, post_id=post_id)

@@ -6,7 +6,7 @@ admin's token: no answer may be a server error (security review finding 11).
 
 import os
 import secrets
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import schemathesis
@@ -20,6 +20,7 @@ from wijknet.platform.tenancy.uow import tenant_unit_of_work
 from wijknet.tenants.board.fixtures import load_fixture
 from wijknet.tenants.board.operations import create_post
 from wijknet.tenants.core.models import Member
+from wijknet.tenants.core.time import tenant_today
 
 EXAMPLES = int(os.environ.get("WIJKNET_FUZZ_EXAMPLES", "150"))  # generated cases; each is sent with 2 tokens
 
@@ -68,7 +69,7 @@ def fuzz_world(database_url, engine, prefix):
                 categories=item["categories"],
                 organisation=None,
                 area=None,
-                valid_until=date.today() + timedelta(days=30),
+                valid_until=tenant_today() + timedelta(days=30),
             )
     app = create_app({"WIJKNET_ENV": "test", "DATABASE_URL": database_url, "WIJKNET_TENANT_CACHE_SECONDS": "5"}, engine=engine)
     app.config["PROPAGATE_EXCEPTIONS"] = False  # a server error must come back as a 500, as in production

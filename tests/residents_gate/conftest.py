@@ -47,7 +47,15 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 # Values for URL arguments: the demo network's ids. A rule with an argument not listed
 # here is reported as a page that cannot be reached.
-DEMO_VALUES = {"slug": "tarwewijk", "post_id": 1, "name": "board"}
+DEMO_VALUES = {
+    "slug": "tarwewijk",
+    "post_id": 1,
+    "name": "board",
+    "asset_id": 1,
+    "booking_id": 1,
+    "contract_id": 1,
+    "organisation_id": 1,
+}
 # Endpoints that are not residents' HTML pages, with the reason.
 NOT_PAGES = {
     "static": "static files",
@@ -61,6 +69,8 @@ NOT_PAGES = {
     "identity.login_callback": "the provider's redirect back; it ends in a redirect or the login page",
     "staff.slug_check": "JSON for the onboarding wizard's live check",
     "media.media": "uploaded images (a lab's logo)",
+    "assets.feed": "an iCalendar feed behind a secret address, for calendar apps",
+    "ledger.export": "a CSV download of the journal",
 }
 # Pages whose screenshots go into the guides and README (phone width); later modules add theirs.
 KEY_PAGES = {
@@ -139,6 +149,26 @@ EXPECTED = {
     "admin.export": ADMINS,
     "admin.audit": ADMINS,
     "tokens.index": MEMBERS,
+    "assets.index": MEMBERS,
+    "assets.show": MEMBERS,
+    "assets.my_bookings": MEMBERS,
+    "assets.booking": {"anonymous": "login", "member": 200, "moderator": 404, "admin": 200, "staff": 404},  # Gerda's booking
+    "assets.earnings": MEMBERS,
+    "assets.feeds": MEMBERS,
+    "assets.manage": ADMINS,
+    "assets.new": ADMINS,
+    "assets.edit": ADMINS,
+    "assets.shares": ADMINS,
+    "assets.maintenance": ADMINS,
+    "ledger.index": MEMBERS,
+    "ledger.journal_page": MEMBERS,
+    "ledger.public": EVERYONE,  # Tarwewijk shows its money
+    "contracts.index": MEMBERS,
+    "contracts.show": MEMBERS,
+    "contracts.new": ADMINS,
+    "contracts.edit": ADMINS,
+    "contracts.organisations": MEMBERS,
+    "contracts.organisation": MEMBERS,
     "staff.index": STAFF,
     "staff.new": STAFF,
     "staff.lab": STAFF,
@@ -260,9 +290,11 @@ def demo_app(server_url, demo_provider):
                 "link_verified_email": True,
             }
         ]
-        yield create_app(
+        app = create_app(
             {"WIJKNET_ENV": "test", "DATABASE_URL": url, "WIJKNET_OIDC_PROVIDERS": json.dumps(provider)}, engine=engine
         )
+        app.config["WIJKNET_LOGIN_LIMIT"] = "200 per minute"  # every browser test signs people in from 127.0.0.1
+        yield app
         engine.dispose()
 
 

@@ -23,6 +23,13 @@ VALUES = {
     "name": "board",
     "token_id": "1",
     "user_id": "1",
+    "asset_id": "1",
+    "booking_id": "1",
+    "photo_id": "1",
+    "entry_id": "1",
+    "step": "cancel",
+    "contract_id": "1",
+    "organisation_id": "1",
 }
 
 
@@ -39,14 +46,20 @@ def tenant_routes(app, values=VALUES):
 def _lab_with_content(engine, make_tenant, make_member):
     """A members-only lab with a post and a conversation, so the ids in the paths are real:
     a refusal must come from the access check, not from "not found"."""
+    from datetime import datetime, timedelta, timezone
+
     from sqlalchemy import select
 
+    from tests.support.images import png
     from wijknet.platform.tenancy.uow import tenant_unit_of_work
+    from wijknet.tenants.assets.operations import add_photo, create_asset, report_maintenance, request_booking
     from wijknet.tenants.board.operations import create_post, react
+    from wijknet.tenants.contracts.operations import create_contract
+    from wijknet.tenants.contracts.schemas import ContractSettings
     from wijknet.tenants.core.models import Member
 
     lab = make_tenant(modules=("board", "assets", "contracts", "ledger"))
-    author, helper = make_member(lab), make_member(lab)
+    author, helper, admin_user = make_member(lab), make_member(lab), make_member(lab, "admin")
     with tenant_unit_of_work(engine, lab) as session:
         members = {m.user_id: m for m in session.scalars(select(Member))}
         post = create_post(
@@ -62,7 +75,35 @@ def _lab_with_content(engine, make_tenant, make_member):
             valid_until=None,
         )
         reaction = react(session, post, members[helper], kind="help", message="Ik kom")
-        return lab, dict(VALUES, post_id=post.id, reaction_id=reaction.id)
+        admin = next(m for m in members.values() if m.user_id == admin_user)
+        car = create_asset(session, admin, {"kind": "car", "name": "Deelauto", "price_cents": 400, "price_unit": "hour"})
+        start = datetime.now(timezone.utc) + timedelta(days=3)
+        booking = request_booking(
+            session, car, members[author], {"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat()}
+        )
+        entry = report_maintenance(session, car, members[author], {"kind": "damage", "description": "Kras op de deur"})
+        photo = add_photo(session, car, admin, png())
+        contract = create_contract(session, admin, {"title": "Groenonderhoud", "value_cents": 100}, ContractSettings().load({}))
+        return lab, dict(
+            VALUES,
+            post_id=post.id,
+            reaction_id=reaction.id,
+            asset_id=car.id,
+            booking_id=booking.id,
+            entry_id=entry.id,
+            photo_id=photo.id,
+            contract_id=contract.id,
+            organisation_id=_organisation(session),
+        )
+
+
+def _organisation(session) -> int:
+    from wijknet.tenants.core.models import Organisation
+
+    organisation = Organisation(name="Woonstad", kind="housing_corporation")
+    session.add(organisation)
+    session.flush()
+    return organisation.id
 
 
 def test_the_rule_covers_every_route(app):
@@ -74,7 +115,8 @@ def test_the_rule_covers_every_route(app):
 
 
 def test_no_route_of_a_lab_opens_for_a_stranger(app, engine, make_tenant, make_member, login_as):
-    lab, values = _lab_with_content(engine, make_tenant, make_member)  # members-only board
+    with app.app_context():  # the photo goes to the app's storage
+        lab, values = _lab_with_content(engine, make_tenant, make_member)  # members-only board
     other = make_tenant(modules=("board",))
     stranger = make_member(other, "admin")  # an admin, of another lab
     with Session(engine) as session, session.begin():

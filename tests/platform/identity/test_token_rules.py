@@ -142,3 +142,47 @@ def test_use_is_recorded_at_most_once_a_minute(engine, member):
         session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=just))
     use()
     assert last_used() == just  # 50 seconds ago: still within the minute
+
+
+def test_a_malformed_token_is_refused_without_asking_the_database(engine, member):
+    """Only a string of our shape (the prefix, at most 100 characters) is looked up."""
+    from sqlalchemy import event
+
+    statements = []
+
+    def count(*_args, **_kw):
+        statements.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for text, looked_up in (
+            ("abc", False),  # not ours: no prefix
+            (TOKEN_PREFIX + "z" * 97, False),  # 101 characters
+            (TOKEN_PREFIX + "z" * 96, True),  # 100 characters: ours in shape, looked up, not found
+            (TOKEN_PREFIX + "z" * 95, True),
+        ):
+            statements.clear()
+            with Session(engine) as session:
+                assert authenticate(engine, session, text) is None
+            assert bool(statements) == looked_up, (len(text), statements)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_tokens_are_listed_per_lab_and_only_members_get_one(engine, make_tenant, make_member):
+    first, second = make_tenant(), make_tenant()
+    user_id = make_member(first)
+    make_member(second)
+    with Session(engine) as session, session.begin():
+        user = session.get(User, user_id)
+        from wijknet.platform.tenancy.models import Tenant
+        from wijknet.platform.tenancy.operations import add_member
+
+        add_member(session, session.get(Tenant, second.id), user, "member")
+        in_first = create_token(session, tenant_id=first.id, user=user, name="eerste")[0]
+        in_second = create_token(session, tenant_id=second.id, user=user, name="tweede")[0]
+        assert [t.id for t in tokens_of(session, user, tenant_id=first.id)] == [in_first.id]
+        assert [t.id for t in tokens_of(session, user, tenant_id=second.id)] == [in_second.id]
+        assert tokens_of(session, user, tenant_id=None) == []
+        stranger = ensure_user(session, f"vreemd-{secrets.token_hex(3)}@example.org", "Vreemd")
+        assert _refusal(lambda: create_token(session, tenant_id=first.id, user=stranger, name="x")) == (403, "token.not_a_member")

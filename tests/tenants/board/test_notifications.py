@@ -2,7 +2,7 @@
 categories they follow, their preferences page, and the worker's hourly job."""
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select, text, update
@@ -18,6 +18,7 @@ from wijknet.tenants.board.notifications import DIGEST_MAX_POSTS, change_prefere
 from wijknet.tenants.board.operations import approve_post, create_post, hide_post, update_post
 from wijknet.tenants.board.tasks import notify_all, run_for_tenant
 from wijknet.tenants.core.models import Member
+from wijknet.tenants.core.time import tenant_today
 
 pytestmark = pytest.mark.tenancy
 
@@ -55,7 +56,7 @@ def _post(engine, tenant, author_id, settings, *, title, categories=("groen",), 
             title=title,
             body=kw.pop("body", "Graag hulp in de buurt, het is niet veel werk."),
             categories=list(categories),
-            valid_until=date.today() + timedelta(days=30),
+            valid_until=tenant_today() + timedelta(days=30),
             organisation=kw.pop("organisation", None),
             area=kw.pop("area", None),
         )
@@ -63,7 +64,7 @@ def _post(engine, tenant, author_id, settings, *, title, categories=("groen",), 
         moment = NOW - timedelta(days=age_days)
         post.created_at = moment
         post.published_at = moment if post.status == "open" else None
-        post.valid_until = date.today() + timedelta(days=until_days)
+        post.valid_until = tenant_today() + timedelta(days=until_days)
         return post.id
 
 
@@ -131,7 +132,7 @@ def test_a_new_date_earns_a_new_reminder_and_closed_hidden_or_unwanted_get_none(
             categories=post.categories,
             organisation=None,
             area=None,
-            valid_until=(date.today() + timedelta(days=2)).isoformat(),
+            valid_until=(tenant_today() + timedelta(days=2)).isoformat(),
         )
         assert post.reminded_at is None
     assert run_for_tenant(engine, app, tenant.id).reminders == 1

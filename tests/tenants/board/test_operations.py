@@ -1,6 +1,6 @@
 """Board rules: validation stores nothing, reactions, matches confirmed by both, moderation."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -22,6 +22,7 @@ from wijknet.tenants.board.operations import (
 )
 from wijknet.tenants.board.schemas import BoardError
 from wijknet.tenants.core.models import Member
+from wijknet.tenants.core.time import tenant_today
 
 pytestmark = pytest.mark.tenancy
 
@@ -47,7 +48,7 @@ def _count(session):
         ({"body": "x" * 100_000}, "body"),
         ({"categories": ["astrologie"]}, "categories"),
         ({"categories": []}, "categories"),
-        ({"valid_until": str(date.today() - timedelta(days=1))}, "valid_until"),
+        ({"valid_until": str(tenant_today() - timedelta(days=1))}, "valid_until"),
         ({"valid_until": "morgen"}, "valid_until"),
         ({"body": "   "}, "body"),
         ({"kind": "ruil"}, "kind"),
@@ -88,7 +89,7 @@ def test_a_good_post_is_cleaned(engine, board_tenant, member_of, board_settings)
             "Hulp bij snoeien",
             "3072",
             "open",
-            date.today() + timedelta(days=30),
+            tenant_today() + timedelta(days=30),
         )
 
 

@@ -261,13 +261,18 @@ def test_query_counts_are_pinned(client, engine, board_tenant, member_of, login_
     assert (board_queries, post_queries) == (8, 12), "\n".join(count_queries.statements)
 
 
-def test_suggested_for_you_page(client, engine, board_tenant, member_of, login_as, seed_fixture):
+def test_suggested_for_you_page(client, engine, board_tenant, member_of, login_as, seed_fixture, board_jobs):
+    """A post saved through the page is read by the background job, not in the request;
+    after the job the suggestions are there."""
     tenant = board_tenant()
     seed_fixture(tenant)
     login_as(client, member_of(tenant)[0])
     empty = client.get(f"/t/{tenant.slug}/board/for-you").get_data(as_text=True)
     assert "Nog niets voor jou" in empty
     _new(client, tenant, title="Heg snoeien in de voortuin", body="Wie heeft een heggenschaar?")
+    before_the_job = client.get(f"/t/{tenant.slug}/board/for-you").get_data(as_text=True)
+    assert "Snoei en tuinonderhoud door gepensioneerde hovenier" not in before_the_job
+    board_jobs()
     page = client.get(f"/t/{tenant.slug}/board/for-you").get_data(as_text=True)
     assert "Snoei en tuinonderhoud door gepensioneerde hovenier" in page
 
