@@ -41,6 +41,6 @@ retry = MailRetry()
 
 
 @app.task(name="wijknet.send_email", queue="mail", pass_context=True, retry=retry)
-def send_email(context: JobContext, *, to: str, subject: str, body: str) -> None:
+def send_email(context: JobContext, *, to: str, subject: str, body: str, headers: dict | None = None) -> None:
     mailer = context.additional_context["mailer"]
-    mailer.transport.send(build_message(mailer.sender, to, subject, body))
+    mailer.transport.send(build_message(mailer.sender, to, subject, body, headers))

@@ -44,5 +44,6 @@ module = Module(
         "board.post.restored": _l("showed a post again"),
         "board.post.approved": _l("approved a post"),
         "board.notifications.changed": _l("changed their email settings"),
+        "board.notifications.unsubscribed": _l("unsubscribed from an email"),
     },
 )

@@ -144,6 +144,9 @@ class NotificationPreference(TenantBase):
     digest: Mapped[str] = mapped_column(Text, server_default="off")
     categories: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
     reminders: Mapped[bool] = mapped_column(server_default=text("true"))
+    # Email when someone reacts to their post, marks or confirms a match, or writes in a
+    # conversation (the in-app list of notices has them all the same).
+    activity: Mapped[bool] = mapped_column(server_default=text("true"))
     language: Mapped[str] = mapped_column(Text, server_default="nl")
     # The next digest holds the posts published after this moment.
     digest_since: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -175,3 +178,28 @@ class Neighbour(TenantBase):
     post_id: Mapped[int] = mapped_column(ForeignKey("board_posts.id", ondelete="CASCADE"), primary_key=True)
     other_id: Mapped[int] = mapped_column(ForeignKey("board_posts.id", ondelete="CASCADE"), primary_key=True, index=True)
     content: Mapped[float] = mapped_column(REAL)
+
+
+NOTICE_KINDS = ("reaction", "message", "match_marked", "match_confirmed")
+
+
+class Notice(TenantBase):
+    """Something that happened for a member on the board: a reaction to their post, a
+    message in their conversation, a match marked or confirmed. The member's in-app list;
+    `emailed_at` when it also went out by email."""
+
+    __tablename__ = "board_notices"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {NOTICE_KINDS!r}", name="kind_known"),
+        Index("ix_board_notices_member_created", "member_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(Text)
+    post_id: Mapped[int] = mapped_column(ForeignKey("board_posts.id", ondelete="CASCADE"), index=True)
+    reaction_id: Mapped[int | None] = mapped_column(ForeignKey("board_reactions.id", ondelete="CASCADE"))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    emailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,5 +1,8 @@
-"""Board email: a reminder before a post expires, and each member's digest of new posts in
-the categories they follow. Plain functions on a tenant session.
+"""Board email: a reminder before a post expires, each member's digest of new posts in
+the categories they follow, and notices (a reaction to your post, a message in your
+conversation, a match marked or confirmed) in the member's in-app list and by email.
+Every email carries a one-click unsubscribe link (RFC 8058) signed for one member, one lab
+and one kind of email, which works without signing in. Plain functions on a tenant session.
 
 `notify_tenant` is what the worker's hourly job (tasks.py) and `wijknet board notify` run.
 It must be called inside a Flask request context (for templates, language and links) and
@@ -13,10 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from flask import render_template, url_for
+from flask import current_app, render_template, url_for
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -28,7 +32,7 @@ from wijknet.tenants.core.models import Member
 from wijknet.tenants.core.operations import record
 from wijknet.tenants.core.time import tenant_today
 
-from .models import DIGEST_FREQUENCIES, NotificationPreference, Post
+from .models import DIGEST_FREQUENCIES, Notice, NotificationPreference, Post, ThreadMessage
 from .queries import live
 from .schemas import BoardError
 
@@ -51,7 +55,9 @@ class NotifyResult:
 def preferences_of(session: Session, member: Member) -> NotificationPreference:
     """The member's preferences; the defaults (no digest, reminders on, Dutch) if never set."""
     found = session.get(NotificationPreference, member.id)
-    return found or NotificationPreference(member_id=member.id, digest="off", categories=[], reminders=True, language="nl")
+    return found or NotificationPreference(
+        member_id=member.id, digest="off", categories=[], reminders=True, activity=True, language="nl"
+    )
 
 
 def change_preferences(
@@ -63,6 +69,7 @@ def change_preferences(
     categories: list[str],
     reminders: bool,
     language: str,
+    activity: bool = True,
 ) -> NotificationPreference:
     errors = {}
     if digest not in DIGEST_FREQUENCIES:
@@ -83,7 +90,7 @@ def change_preferences(
     if prefs.digest == "off" and digest != "off":
         prefs.digest_since = datetime.now(timezone.utc)  # the first digest holds only what is new from now
     prefs.digest, prefs.categories = digest, list(dict.fromkeys(categories))
-    prefs.reminders, prefs.language = bool(reminders), language
+    prefs.reminders, prefs.activity, prefs.language = bool(reminders), bool(activity), language
     session.flush()
     record(
         session,
@@ -92,9 +99,173 @@ def change_preferences(
         digest=digest,
         categories=prefs.categories,
         reminders=prefs.reminders,
+        activity=prefs.activity,
         language=language,
     )
     return prefs
+
+
+# --- one-click unsubscribe ----------------------------------------------------------
+# What an unsubscribe link stops: one kind of email, nothing else.
+UNSUBSCRIBE_KINDS = ("activity", "digest", "reminders")
+_UNSUBSCRIBE_SALT = "wijknet.board.unsubscribe"
+
+
+def _signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt=_UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_token(tenant_id: int, member_id: int, what: str) -> str:
+    """A link's key: signed with the app's secret for this lab, this member and this kind of
+    email. It does not expire (an old email's link must still work) and grants nothing else."""
+    assert what in UNSUBSCRIBE_KINDS
+    return _signer().dumps([tenant_id, member_id, what])
+
+
+def read_unsubscribe_token(token: str, tenant_id: int) -> tuple[int, str] | None:
+    """(member id, kind of email) when `token` was signed by us for this lab; else None."""
+    try:
+        data = _signer().loads(token)
+    except BadSignature:
+        return None
+    if not (isinstance(data, list) and len(data) == 3 and data[0] == tenant_id and data[2] in UNSUBSCRIBE_KINDS):
+        return None
+    if not isinstance(data[1], int) or isinstance(data[1], bool):
+        return None
+    return data[1], data[2]
+
+
+def unsubscribe_headers(tenant: TenantRef, member_id: int, what: str) -> tuple[str, dict[str, str]]:
+    """The link for the email's body and the RFC 8058 headers that let a mail program
+    unsubscribe with one click (a POST to the same address)."""
+    link = url_for("board.unsubscribe_page", slug=tenant.slug, key=unsubscribe_token(tenant.id, member_id, what), _external=True)
+    return link, {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def unsubscribe(session: Session, member_id: int, what: str) -> NotificationPreference | None:
+    """Stop one kind of email for a member (the link's POST). None when the member is gone."""
+    member = session.get(Member, member_id)
+    if member is None or what not in UNSUBSCRIBE_KINDS:
+        return None
+    prefs = session.scalars(
+        locked(select(NotificationPreference).where(NotificationPreference.member_id == member_id))
+    ).one_or_none()
+    if prefs is None:
+        prefs = NotificationPreference(member_id=member_id, digest="off")
+        session.add(prefs)
+    if what == "digest":
+        prefs.digest = "off"
+    else:
+        setattr(prefs, what, False)
+    session.flush()
+    record(session, "board.notifications.unsubscribed", actor_member_id=member_id, email=what)
+    return prefs
+
+
+# --- notices: what happened for a member, in the app and by email --------------------
+def add_notice(session: Session, *, member_id: int, kind: str, post: Post, actor_id: int, reaction_id: int | None = None):
+    """Tell `member_id` (never the actor themselves) in their list, and by email through the
+    board's job once this transaction commits (the job reads their address and preferences)."""
+    if member_id == actor_id:
+        return None
+    notice = Notice(member_id=member_id, kind=kind, post_id=post.id, reaction_id=reaction_id, actor_id=actor_id)
+    session.add(notice)
+    session.flush()
+    from .tasks import queue_notice_email  # tasks imports this module
+
+    queue_notice_email(session, notice.id)
+    return notice
+
+
+def notice_text(kind: str, actor: str, title: str) -> str:
+    """One notice in a sentence, in the current language."""
+    texts = {
+        "reaction": _("%(actor)s reacted to your post “%(title)s”.", actor=actor, title=title),
+        "message": _("%(actor)s wrote in your conversation about “%(title)s”.", actor=actor, title=title),
+        "match_marked": _("%(actor)s marked your reaction to “%(title)s” as the match.", actor=actor, title=title),
+        "match_confirmed": _("%(actor)s confirmed the match on your post “%(title)s”.", actor=actor, title=title),
+    }
+    return texts[kind]
+
+
+def notices_of(session: Session, member: Member, *, limit: int, offset: int = 0) -> tuple[list[tuple], int, int]:
+    """(notice, post title, actor's name) newest first, the total and how many are unread."""
+    from sqlalchemy.orm import aliased
+
+    actor = aliased(Member)
+    rows = session.execute(
+        select(Notice, Post.title, actor.display_name, func.count().over())
+        .join(Post, Post.id == Notice.post_id)
+        .join(actor, actor.id == Notice.actor_id)
+        .where(Notice.member_id == member.id)
+        .order_by(Notice.created_at.desc(), Notice.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    unread = unread_notices(session, member)
+    return [(n, title, name) for n, title, name, _total in rows], (rows[0][3] if rows else 0), unread
+
+
+def unread_notices(session: Session, member: Member) -> int:
+    return session.scalar(select(func.count()).where(Notice.member_id == member.id, Notice.read_at.is_(None))) or 0
+
+
+def mark_notices_read(session: Session, member: Member) -> int:
+    """Everything in the member's list read; how many were not."""
+    from sqlalchemy import update
+
+    result = session.execute(
+        update(Notice).where(Notice.member_id == member.id, Notice.read_at.is_(None)).values(read_at=func.now())
+    )
+    return result.rowcount
+
+
+def email_notice(session: Session, tenant: TenantRef, notice_id: int, addresses: dict[int, str]) -> bool:
+    """Queue the email for one notice, once, if the member wants activity email. Called by
+    the board's job in a request context (templates, language, links)."""
+    row = session.execute(
+        locked(
+            select(Notice, Member, Post)
+            .join(Member, Member.id == Notice.member_id)
+            .join(Post, Post.id == Notice.post_id)
+            .where(Notice.id == notice_id),
+            of=Notice,
+            skip_locked=True,
+        )
+    ).one_or_none()
+    if row is None or row[0].emailed_at is not None:
+        return False
+    notice, member, post = row
+    prefs = preferences_of(session, member)
+    to = addresses.get(member.user_id)
+    if not prefs.activity or not to:
+        return False
+    actor = session.get(Member, notice.actor_id)
+    message = None
+    if notice.kind in ("reaction", "message") and notice.reaction_id:
+        message = session.scalar(
+            select(ThreadMessage.body)
+            .where(ThreadMessage.reaction_id == notice.reaction_id, ThreadMessage.author_id == notice.actor_id)
+            .order_by(ThreadMessage.id.desc())
+            .limit(1)
+        )
+    with force_locale(prefs.language):
+        unsubscribe_link, headers = unsubscribe_headers(tenant, member.id, "activity")
+        sentence = notice_text(notice.kind, actor.display_name, post.title)
+        body = render_template(
+            "board/mail/notice.txt",
+            name=member.display_name,
+            sentence=sentence,
+            message=message,
+            post_link=url_for("board.show", slug=tenant.slug, post_id=post.id, _external=True),
+            preferences_link=url_for("board.notifications", slug=tenant.slug, _external=True),
+            unsubscribe_link=unsubscribe_link,
+        )
+        subject = f"{tenant.name}: {sentence}"
+        queue_email(session, to=to, subject=subject[:200], body=body, headers=headers)
+    notice.emailed_at = func.now()
+    session.flush()
+    return True
 
 
 # --- sending ------------------------------------------------------------------------
@@ -143,6 +314,7 @@ def send_expiry_reminders(
             continue
         with force_locale(language or "nl"):
             when = format_date(post.valid_until, "d MMMM")
+            unsubscribe_link, headers = unsubscribe_headers(tenant, author.id, "reminders")
             body = render_template(
                 "board/mail/expiry_reminder.txt",
                 name=author.display_name,
@@ -152,9 +324,14 @@ def send_expiry_reminders(
                 link=url_for("board.show", slug=tenant.slug, post_id=post.id, _external=True),
                 edit_link=url_for("board.edit_post", slug=tenant.slug, post_id=post.id, _external=True),
                 preferences_link=url_for("board.notifications", slug=tenant.slug, _external=True),
+                unsubscribe_link=unsubscribe_link,
             )
             queue_email(
-                session, to=to, subject=_("Your post ends on %(date)s: %(title)s", date=when, title=post.title), body=body
+                session,
+                to=to,
+                subject=_("Your post ends on %(date)s: %(title)s", date=when, title=post.title),
+                body=body,
+                headers=headers,
             )
         sent += 1
     session.flush()
@@ -185,6 +362,7 @@ def send_digests(session: Session, tenant: TenantRef, addresses: dict[int, str],
             if not posts or not to:
                 continue
             with force_locale(prefs.language):
+                unsubscribe_link, headers = unsubscribe_headers(tenant, member.id, "digest")
                 body = render_template(
                     "board/mail/digest.txt",
                     name=member.display_name,
@@ -195,13 +373,14 @@ def send_digests(session: Session, tenant: TenantRef, addresses: dict[int, str],
                     link_for=lambda post: url_for("board.show", slug=tenant.slug, post_id=post.id, _external=True),
                     board_link=url_for("board.index", slug=tenant.slug, _external=True),
                     preferences_link=url_for("board.notifications", slug=tenant.slug, _external=True),
+                    unsubscribe_link=unsubscribe_link,
                 )
                 subject = (
                     _("%(count)d new posts on the board of %(tenant)s", count=total, tenant=tenant.name)
                     if total > 1
                     else _("A new post on the board of %(tenant)s", tenant=tenant.name)
                 )
-                queue_email(session, to=to, subject=subject, body=body)
+                queue_email(session, to=to, subject=subject, body=body, headers=headers)
             sent += 1
     session.flush()
     return sent

@@ -18,6 +18,7 @@ from wijknet.tenants.core.time import tenant_today
 
 from .access import get_reaction, is_moderator
 from .models import Match, Post, Reaction, Report, ThreadMessage
+from .notifications import add_notice
 from .schemas import BoardError, HideIn, MessageIn, PostIn, ReactionIn, ReportIn, load
 from .wording import detect_language
 
@@ -120,6 +121,7 @@ def react(session: Session, post: Post, responder: Member, *, kind: str, message
     session.flush()
     session.add(ThreadMessage(reaction_id=reaction.id, author_id=responder.id, body=message))
     record(session, "board.reaction.created", actor_member_id=responder.id, post_id=post.id, reaction_id=reaction.id)
+    add_notice(session, member_id=post.author_id, kind="reaction", post=post, actor_id=responder.id, reaction_id=reaction.id)
     return reaction
 
 
@@ -134,6 +136,8 @@ def add_message(session: Session, post: Post, reaction_id: int, member: Member, 
     message = ThreadMessage(reaction_id=reaction.id, author_id=member.id, body=text)
     session.add(message)
     session.flush()
+    for other in sorted({post.author_id, reaction.responder_id} - {member.id}):
+        add_notice(session, member_id=other, kind="message", post=post, actor_id=member.id, reaction_id=reaction.id)
     return message
 
 
@@ -150,6 +154,9 @@ def mark_match(session: Session, post: Post, author: Member, reaction_id: int) -
     post.status = "matched"
     session.flush()
     record(session, "board.match.marked", actor_member_id=author.id, post_id=post.id, reaction_id=reaction.id)
+    add_notice(
+        session, member_id=reaction.responder_id, kind="match_marked", post=post, actor_id=author.id, reaction_id=reaction.id
+    )
     return match
 
 
@@ -165,6 +172,14 @@ def confirm_match(session: Session, post: Post, responder: Member) -> Match:
         match.confirmed_at = datetime.now(timezone.utc)
         session.flush()
         record(session, "board.match.confirmed", actor_member_id=responder.id, post_id=post.id)
+        add_notice(
+            session,
+            member_id=post.author_id,
+            kind="match_confirmed",
+            post=post,
+            actor_id=responder.id,
+            reaction_id=match.reaction_id,
+        )
     return match
 
 

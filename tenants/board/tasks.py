@@ -19,7 +19,7 @@ from wijknet.platform.tenancy.models import ModuleSetting, Tenant
 from wijknet.platform.tenancy.uow import SERVABLE, TenantGone, tenant_unit_of_work
 
 from .indexing import index_post
-from .notifications import NotifyResult, notify_tenant
+from .notifications import NotifyResult, email_notice, notify_tenant
 
 QUEUE = "board"
 
@@ -29,26 +29,57 @@ def board_tenant_ids(session: Session) -> list[int]:
     return tenants_with_module(session, "board")
 
 
-def run_for_tenant(engine: Engine, flask_app: Flask, tenant_id: int) -> NotifyResult:
-    """Send what is due in one tenant; nothing when it is no longer active or has no board."""
+def _board_tenant(engine: Engine, tenant_id: int):
+    """(tenant, board settings, {user id: email}) for an active tenant with the board on, else
+    None. The tenant role cannot read the platform's users: the addresses are looked up here."""
     with Session(engine) as session:
         tenant = session.get(Tenant, tenant_id)
         board = session.get(ModuleSetting, (tenant_id, "board"))
         if tenant is None or tenant.status != "active" or board is None or not board.enabled:
-            return NotifyResult()
+            return None
         settings = get_module("board").settings_from(board.settings)
-        addresses = dict(
-            session.execute(
-                select(User.id, User.email)
-                .join(Membership, Membership.user_id == User.id)
-                .where(Membership.tenant_id == tenant_id)
-            ).all()
+        query = (
+            select(User.id, User.email).join(Membership, Membership.user_id == User.id).where(Membership.tenant_id == tenant_id)
         )
-        ref = tenant_ref(tenant, modules=("board",))
+        addresses = dict(session.execute(query).all())
+        return tenant_ref(tenant, modules=("board",)), settings, addresses
+
+
+def run_for_tenant(engine: Engine, flask_app: Flask, tenant_id: int) -> NotifyResult:
+    """Send what is due in one tenant; nothing when it is no longer active or has no board."""
+    found = _board_tenant(engine, tenant_id)
+    if found is None:
+        return NotifyResult()
+    ref, settings, addresses = found
     public_url = flask_app.extensions["wijknet"].settings.public_url
     # A request context gives the templates their language and url_for its host.
     with flask_app.test_request_context(base_url=public_url), tenant_unit_of_work(engine, ref) as session:
         return notify_tenant(session, ref, addresses, settings["reminder_days"])
+
+
+@app.task(name="wijknet.board.email_notice", queue=QUEUE, pass_context=True)
+def email_notice_job(context: JobContext, *, tenant_id: int, notice_id: int) -> None:
+    extra = context.additional_context
+    email_one_notice(extra["engine"], extra["flask_app"], tenant_id, notice_id)
+
+
+def email_one_notice(engine: Engine, flask_app: Flask, tenant_id: int, notice_id: int) -> bool:
+    found = _board_tenant(engine, tenant_id)
+    if found is None:
+        return False
+    ref, _settings, addresses = found
+    public_url = flask_app.extensions["wijknet"].settings.public_url
+    try:
+        with flask_app.test_request_context(base_url=public_url), tenant_unit_of_work(engine, ref) as session:
+            return email_notice(session, ref, notice_id, addresses)
+    except TenantGone:
+        return False
+
+
+def queue_notice_email(session: Session, notice_id: int) -> None:
+    """Have the notice emailed (if its member wants that) once the caller's transaction commits."""
+    tenant = session.info["tenant"]
+    defer_in(session, email_notice_job, queue=QUEUE, tenant_id=tenant.id, notice_id=notice_id)
 
 
 @app.periodic(cron="5 * * * *")

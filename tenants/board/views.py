@@ -10,8 +10,9 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from wijknet.platform.inputs import bounded_int
 from wijknet.platform.paging import check_page, page_number
+from wijknet.platform.security import token_authenticated
 from wijknet.platform.tenancy.routing import current_tenant, tenant_db
-from wijknet.tenants.core.access import access
+from wijknet.tenants.core.access import PUBLIC, access
 from wijknet.tenants.core.idempotency import once_per_key
 from wijknet.tenants.core.models import Member
 from wijknet.tenants.core.time import tenant_today
@@ -19,6 +20,7 @@ from wijknet.tenants.core.time import tenant_today
 from . import operations as ops
 from .access import READERS, board_settings, get_post, is_moderator, viewer
 from .matching import suggested_for_member, suggestions_for
+from .notifications import mark_notices_read, notices_of, read_unsubscribe_token, unread_notices, unsubscribe
 from .queries import PAGE_SIZE, SEARCH_WINDOW, Filters, board_page, conversations_on, match_of, posts_of
 from .schemas import BoardError
 
@@ -44,6 +46,7 @@ def index():
     filters = Filters.from_args(request.args, settings["categories"])
     page = page_number()
     rows, total = board_page(tenant_db(), viewer(), filters, page, today=tenant_today())
+    unread = unread_notices(tenant_db(), viewer()) if viewer() else 0
     return render_template(
         "board/index.html",
         tenant=current_tenant(),
@@ -55,6 +58,7 @@ def index():
         categories=settings["categories"],
         member=viewer(),
         search_window=SEARCH_WINDOW,
+        unread=unread,
     )
 
 
@@ -227,6 +231,7 @@ def notifications():
         "digest": prefs.digest,
         "categories": list(prefs.categories),
         "reminders": prefs.reminders,
+        "activity": prefs.activity,
         "language": prefs.language,
     }
     if request.method == "POST":
@@ -234,6 +239,7 @@ def notifications():
             "digest": request.form.get("digest", ""),
             "categories": request.form.getlist("categories"),
             "reminders": request.form.get("reminders") == "on",
+            "activity": request.form.get("activity") == "on",
             "language": request.form.get("language", ""),
         }
         try:
@@ -250,3 +256,46 @@ def notifications():
         errors=errors,
         saved=saved,
     ), 400 if error else 200
+
+
+NOTICES_PER_PAGE = 30
+
+
+@bp.get("/notices")
+def notices():
+    """The member's list: reactions to their posts, messages, matches; newest first."""
+    page = page_number()
+    rows, total, unread = notices_of(tenant_db(), viewer(), limit=NOTICES_PER_PAGE, offset=(page - 1) * NOTICES_PER_PAGE)
+    return render_template(
+        "board/notices.html",
+        tenant=current_tenant(),
+        rows=rows,
+        total=total,
+        unread=unread,
+        page=page,
+        pages=check_page(page, total, NOTICES_PER_PAGE),
+    )
+
+
+@bp.post("/notices/read")
+def notices_read():
+    mark_notices_read(tenant_db(), viewer())
+    return redirect(url_for("board.notices"))
+
+
+@bp.route("/unsubscribe/<key>", methods=["GET", "POST"])
+@access(PUBLIC)  # the signed address is the key: it works without signing in
+@token_authenticated  # mail programs post here without a form token (RFC 8058)
+def unsubscribe_page(key: str):
+    """GET shows one button (link checkers open links and must not unsubscribe anyone); a
+    POST, from that button or from a mail program's one-click, stops that kind of email."""
+    found = read_unsubscribe_token(key, current_tenant().id)
+    if found is None:
+        return render_template("board/unsubscribe.html", tenant=current_tenant(), what=None, done=False), 404
+    member_id, what = found
+    done = False
+    if request.method == "POST":
+        done = unsubscribe(tenant_db(), member_id, what) is not None
+        if not done:
+            return render_template("board/unsubscribe.html", tenant=current_tenant(), what=None, done=False), 404
+    return render_template("board/unsubscribe.html", tenant=current_tenant(), what=what, done=done)

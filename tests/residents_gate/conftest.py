@@ -140,6 +140,8 @@ EXPECTED = {
     "board.mine": MEMBERS,
     "board.for_you": MEMBERS,
     "board.notifications": MEMBERS,
+    "board.notices": MEMBERS,
+    "board.unsubscribe_page": EVERYONE,  # the signed key is the pass (an email's one-click link)
     "admin.home": ADMINS,
     "admin.modules": ADMINS,
     "admin.module_settings": ADMINS,
@@ -294,6 +296,7 @@ def demo_app(server_url, demo_provider):
             {"WIJKNET_ENV": "test", "DATABASE_URL": url, "WIJKNET_OIDC_PROVIDERS": json.dumps(provider)}, engine=engine
         )
         app.config["WIJKNET_LOGIN_LIMIT"] = "200 per minute"  # every browser test signs people in from 127.0.0.1
+        DEMO_VALUES["key"] = _demo_unsubscribe_key(app, engine)
         yield app
         engine.dispose()
 
@@ -312,6 +315,28 @@ def _demo_invitation(engine) -> str:
         admin = session.scalars(select(User).where(User.email == ROLE_PEOPLE["admin"])).one()
         _, token = create_invitation(session, tenant, admin, email="gast@example.org", role="member")
     return token
+
+
+def _demo_unsubscribe_key(app, engine) -> str:
+    """The key of a board email's unsubscribe link for Gerda (its page only shows a button)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from wijknet.platform.identity.models import User
+    from wijknet.platform.tenancy.lookups import tenant_ref
+    from wijknet.platform.tenancy.models import Tenant
+    from wijknet.platform.tenancy.uow import tenant_unit_of_work
+    from wijknet.tenants.board.notifications import unsubscribe_token
+    from wijknet.tenants.core.models import Member
+
+    with Session(engine) as session:
+        tenant = session.scalars(select(Tenant).where(Tenant.slug == DEMO_VALUES["slug"])).one()
+        user_id = session.scalars(select(User.id).where(User.email == ROLE_PEOPLE["member"])).one()
+        ref = tenant_ref(tenant, modules=("board",))
+    with tenant_unit_of_work(engine, ref) as session:
+        member_id = session.scalars(select(Member.id).where(Member.user_id == user_id)).one()
+    with app.test_request_context():
+        return unsubscribe_token(ref.id, member_id, "activity")
 
 
 def _demo_claim(engine) -> str:

@@ -14,10 +14,12 @@ pytestmark = pytest.mark.tenancy
 
 # Open to anyone on purpose (a lab's front door). Everything else is for members.
 PUBLIC = {"tenant_core.home", "joining.join_page", "joining.invitation_page"}
+# (The board's unsubscribe link is open to anyone with a signed key; "not-a-key" is refused.)
 VALUES = {
     "post_id": "1",
     "reaction_id": "1",
     "token": "not-a-token",
+    "key": "not-a-key",
     "request_id": "1",
     "provider_id": "1",
     "name": "board",
