@@ -48,9 +48,15 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 @bp.get("/lang/<code>")
 def switch_language(code: str):
-    response = redirect(safe_next(request.args.get("next")))
-    if code in LANGUAGES:
-        response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    """Set the interface language and go back; an unknown code gets a page that says so and
+    offers the languages there are (nothing is changed)."""
+    target = safe_next(request.args.get("next"))
+    if code not in LANGUAGES:
+        from flask import render_template
+
+        return render_template("language_unknown.html", code=code[:20], target=target), 404
+    response = redirect(target)
+    response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response
 
 

@@ -19,12 +19,14 @@ from wijknet.tenants.core.time import tenant_today
 
 from . import operations as ops
 from .access import READERS, board_settings, get_post, is_moderator, viewer
+from .categories import category_label
 from .matching import suggested_for_member, suggestions_for
 from .notifications import mark_notices_read, notices_of, read_unsubscribe_token, unread_notices, unsubscribe
 from .queries import PAGE_SIZE, SEARCH_WINDOW, Filters, board_page, conversations_on, match_of, posts_of
 from .schemas import BoardError
 
 bp = Blueprint("board", __name__, url_prefix="/t/<slug>/board", template_folder="templates")
+bp.add_app_template_filter(category_label, "category_label")
 
 FORM_FIELDS = ("kind", "title", "body", "organisation", "area", "valid_until")
 
