@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import Flask, send_from_directory
 from sqlalchemy.engine import Engine
 
-from . import api_docs, errors, health, i18n, inputs, paging, security
+from . import api_docs, errors, health, i18n, inputs, observability, paging, security
 from .config import Settings, load_settings
 from .db import database_name, guard_connections, make_engine
 from .devdb import resolve_database_url
@@ -55,7 +55,8 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
     directory = TenantDirectory(engine, ttl=settings.tenant_cache_seconds, grace_days=settings.billing_grace_days)
     app.extensions["wijknet"] = PlatformState(settings, engine, directory, prefix)
 
-    inputs.init_app(app)  # first: bounded ids in every route, bad input refused before any view
+    observability.init_app(app)  # first: the request id and the request's log line cover everything
+    inputs.init_app(app)  # bounded ids in every route, bad input refused before any view
     i18n.init_app(app)
     security.init_app(app)
     _register_template_helpers(app)

@@ -53,6 +53,11 @@ class Settings:
     billing_grace_days: int = 14
     export_dir: str = ""
     upload_dir: str = ""
+    # Operations (observability.py): Sentry when a DSN is set; log lines as JSON or text.
+    sentry_dsn: str = ""
+    sentry_traces_sample_rate: float = 0.0
+    release: str = ""
+    log_format: str = "json"
 
     @property
     def is_production(self) -> bool:
@@ -120,7 +125,37 @@ def load_settings(environ: dict | None = None) -> Settings:
         billing_grace_days=_int(env.get("WIJKNET_BILLING_GRACE_DAYS", "14"), "WIJKNET_BILLING_GRACE_DAYS", 0, 365),
         export_dir=env.get("WIJKNET_EXPORT_DIR") or os.path.join(repository_root(), "var", "exports"),
         upload_dir=env.get("WIJKNET_UPLOAD_DIR") or os.path.join(repository_root(), "var", "uploads"),
+        sentry_dsn=(env.get("SENTRY_DSN") or "").strip(),
+        sentry_traces_sample_rate=_rate(env.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
+        release=(env.get("WIJKNET_RELEASE") or "").strip() or _package_version(),
+        log_format=_choice(env.get("WIJKNET_LOG_FORMAT", "json"), "WIJKNET_LOG_FORMAT", ("json", "text")),
     )
+
+
+def _rate(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"SENTRY_TRACES_SAMPLE_RATE={raw!r} is not a fraction between 0 and 1 (e.g. 0.05).")
+    return value
+
+
+def _choice(raw: str, name: str, allowed: tuple[str, ...]) -> str:
+    value = (raw or "").strip().lower()
+    if value not in allowed:
+        raise ConfigError(f"{name}={raw!r} is not one of {', '.join(allowed)}.")
+    return value
+
+
+def _package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"wijknet@{version('wijknet')}"
+    except PackageNotFoundError:  # pragma: no cover - always installed
+        return "wijknet@unknown"
 
 
 def _stripe_prices(raw: str) -> str:

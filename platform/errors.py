@@ -191,6 +191,9 @@ def register_error_handlers(app: Flask, api) -> None:
             log.warning("database unavailable on %s %s: %s", request.method, request.path, type(exc).__name__)
             return unavailable_response()
         log.exception("unhandled error on %s %s", request.method, request.path)
+        from .observability import capture
+
+        capture(exc)
         if current_app.testing and current_app.config.get("PROPAGATE_EXCEPTIONS"):
             raise exc
         if wants_json():
