@@ -94,7 +94,7 @@ def parse_euros(raw) -> int | None:
     """What people type for an amount, as cents: "12,50", "12.50", "€ 1.250,00", "7" ->
     1250, 1250, 125000, 700. None when it is not an amount (or finer than a cent)."""
     import re
-    from decimal import Decimal, InvalidOperation
+    from decimal import Decimal
 
     text = str(raw or "").replace("€", "").replace(" ", "").replace("\u00a0", "")
     if not text or not re.fullmatch(r"-?\d{1,3}([.,]\d{3})*([.,]\d{1,2})?|-?\d+([.,]\d{1,2})?", text):
@@ -105,7 +105,4 @@ def parse_euros(raw) -> int | None:
     else:
         whole, fraction = text, ""
     whole = whole.replace(".", "").replace(",", "")
-    try:
-        return int(Decimal(f"{whole}.{fraction or '0'}") * 100)
-    except InvalidOperation:
-        return None
+    return int(Decimal(f"{whole}.{fraction or '0'}") * 100)  # digits only, by the pattern above
