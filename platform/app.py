@@ -49,7 +49,11 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
     )
     if engine is None:
         url = resolve_database_url(settings.database_url)
-        engine = make_engine(url, prepared_statements=settings.prepared_statements)
+        engine = make_engine(
+            url,
+            prepared_statements=settings.prepared_statements,
+            timeouts_ms=(settings.statement_timeout_ms, settings.lock_timeout_ms),
+        )
     guard_connections(engine)
     prefix = role_prefix(database_name(engine.url.render_as_string(hide_password=False)), settings.role_prefix)
     directory = TenantDirectory(engine, ttl=settings.tenant_cache_seconds, grace_days=settings.billing_grace_days)
@@ -167,14 +171,23 @@ def _strict_transport_security(response):
     return response
 
 
+# No inline script anywhere (scripts are files in static/); inline style only for a lab's
+# brand colour. The API docs page (Swagger UI, a developer tool) starts itself with an
+# inline script: it alone gets 'unsafe-inline' for scripts.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+API_DOCS_POLICY = CONTENT_SECURITY_POLICY.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
+
+
 def _security_headers(response):
+    from flask import request
+
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
     if response.mimetype == "text/html":
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-            "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
-        )
+        docs = request.endpoint == "api-docs.openapi_swagger_ui"
+        response.headers.setdefault("Content-Security-Policy", API_DOCS_POLICY if docs else CONTENT_SECURITY_POLICY)
     return response

@@ -58,6 +58,9 @@ class Settings:
     sentry_traces_sample_rate: float = 0.0
     release: str = ""
     log_format: str = "json"
+    # The web app's database connections: no statement runs, and no lock is waited for, longer.
+    statement_timeout_ms: int = 15000
+    lock_timeout_ms: int = 5000
 
     @property
     def is_production(self) -> bool:
@@ -129,6 +132,8 @@ def load_settings(environ: dict | None = None) -> Settings:
         sentry_traces_sample_rate=_rate(env.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
         release=(env.get("WIJKNET_RELEASE") or "").strip() or _package_version(),
         log_format=_choice(env.get("WIJKNET_LOG_FORMAT", "json"), "WIJKNET_LOG_FORMAT", ("json", "text")),
+        statement_timeout_ms=_int(env.get("WIJKNET_STATEMENT_TIMEOUT_MS", "15000"), "WIJKNET_STATEMENT_TIMEOUT_MS", 100, 600_000),
+        lock_timeout_ms=_int(env.get("WIJKNET_LOCK_TIMEOUT_MS", "5000"), "WIJKNET_LOCK_TIMEOUT_MS", 100, 600_000),
     )
 
 

@@ -36,12 +36,20 @@ class TenantBase(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def make_engine(url: str, *, prepared_statements: bool = True, pool_size: int = 10) -> Engine:
+def make_engine(
+    url: str, *, prepared_statements: bool = True, pool_size: int = 10, timeouts_ms: tuple[int, int] | None = None
+) -> Engine:
+    """`timeouts_ms`: (statement, lock) timeouts for every connection (the web app's: a
+    request never waits on the database without end). Not sent through PgBouncer, which
+    refuses startup options: there they are set on the database or role."""
     connect_args = {}
     if not prepared_statements:
         # PgBouncer in transaction mode: a prepared statement may land on another server
         # connection, so psycopg must never prepare.
         connect_args["prepare_threshold"] = None
+    elif timeouts_ms:
+        statement, lock = timeouts_ms
+        connect_args["options"] = f"-c statement_timeout={int(statement)} -c lock_timeout={int(lock)}"
     return create_engine(
         url,
         pool_size=pool_size,

@@ -24,5 +24,10 @@
   document.addEventListener("DOMContentLoaded", function () {
     var fields = document.querySelectorAll("[data-maxlength]");
     for (var i = 0; i < fields.length; i++) attach(fields[i]);
+    // A secret address to copy (a calendar feed) is selected whole when focused.
+    var secrets = document.querySelectorAll("input.secret[readonly]");
+    for (var j = 0; j < secrets.length; j++) {
+      secrets[j].addEventListener("focus", function (event) { event.target.select(); });
+    }
   });
 })();

@@ -90,3 +90,37 @@ def test_connections_killed_between_requests_are_replaced(client, engine, make_t
         conn.commit()
     for _ in range(3):
         assert client.get(f"/t/{tenant.slug}/").status_code == 200
+
+
+def test_a_request_waits_for_a_lock_at_most_the_lock_timeout(environ, engine, make_tenant, make_member):
+    """Issue 17: the web app's connections carry statement and lock timeouts; a request that
+    meets a held lock answers 503 with a retry hint after the timeout, not after minutes."""
+    import time
+
+    from sqlalchemy import text as sql
+    from sqlalchemy.orm import Session
+
+    from wijknet.platform.app import create_app
+    from wijknet.platform.identity.models import User
+    from wijknet.platform.identity.tokens import create_token
+
+    app = create_app(dict(environ, WIJKNET_LOCK_TIMEOUT_MS="300", WIJKNET_STATEMENT_TIMEOUT_MS="2000"))  # its own engine
+    own = app.extensions["wijknet"].engine
+    try:
+        with own.connect() as conn:
+            assert conn.execute(sql("SHOW lock_timeout")).scalar() == "300ms"
+            assert conn.execute(sql("SHOW statement_timeout")).scalar() == "2s"
+        lab = make_tenant(modules=("board",))
+        user_id = make_member(lab)
+        with Session(engine) as session, session.begin():
+            token = create_token(session, tenant_id=lab.id, user=session.get(User, user_id), name="t")[1]
+        with engine.connect() as holder:
+            holder.execute(sql(f'LOCK TABLE "{lab.schema_name}".board_posts IN ACCESS EXCLUSIVE MODE'))
+            started = time.perf_counter()
+            answer = app.test_client().get(f"/t/{lab.slug}/api/v1/board/posts", headers={"Authorization": f"Bearer {token}"})
+            waited = time.perf_counter() - started
+            holder.rollback()
+        assert answer.status_code == 503 and answer.headers["Retry-After"] and answer.json["code"] == "service_unavailable"
+        assert waited < 3
+    finally:
+        own.dispose()

@@ -112,4 +112,42 @@ def test_directory_api_bad_pagination_is_a_clear_4xx(client):
 def test_security_headers(client):
     response = client.get("/")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Referrer-Policy"] == "same-origin" and response.headers["X-Frame-Options"] == "DENY"
+    policy = dict(part.strip().split(" ", 1) for part in response.headers["Content-Security-Policy"].split(";"))
+    assert policy["frame-ancestors"] == "'none'" and policy["script-src"] == "'self'"  # no inline script
+    assert "Strict-Transport-Security" not in response.headers  # only in production (https)
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200 and "'unsafe-inline'" in docs.headers["Content-Security-Policy"]
+
+
+def test_no_template_has_inline_script():
+    """Scripts are files (the policy refuses inline ones): a template that adds one fails here."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    offenders = []
+    for template in [*root.glob("platform/templates/**/*.html"), *root.glob("tenants/*/templates/**/*.html")]:
+        html = template.read_text()
+        for tag in re.findall(r"<script\b[^>]*>", html):
+            if "src=" not in tag:
+                offenders.append(f"{template.relative_to(root)}: {tag}")
+        if re.search(r"\son[a-z]+=", html):
+            offenders.append(f"{template.relative_to(root)}: an on...= handler")
+    assert offenders == []
+
+
+def test_hsts_in_production(environ, engine):
+    from wijknet.platform.app import create_app
+
+    production = dict(
+        environ,
+        WIJKNET_ENV="production",
+        SECRET_KEY="x" * 40,
+        WIJKNET_SECRETS_KEY="Ym9ndXMta2V5LWZvci10ZXN0cy1vbmx5LTAxMjM0NTY=",
+        WIJKNET_MAIL_URL="smtp://127.0.0.1:1",
+        WIJKNET_PUBLIC_URL="https://wijknet.example",
+    )
+    app = create_app(production, engine=engine)
+    answer = app.test_client().get("/", base_url="https://wijknet.example")
+    assert answer.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
