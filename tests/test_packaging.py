@@ -46,3 +46,22 @@ def test_console_script_installed():
     assert result.returncode == 0
     for command in ("db", "tenants", "demo", "serve"):
         assert command in result.stdout
+
+
+def test_the_production_image_is_pinned_unprivileged_and_checked():
+    """Dockerfile (issue 17): an exact base release, a non-root user, a health check on
+    /healthz, gunicorn with the repository's configuration, migrations in the image."""
+    import re
+
+    with open(os.path.join(REPO, "Dockerfile")) as fh:
+        dockerfile = fh.read()
+    bases = re.findall(r"^FROM (\S+)", dockerfile, re.M)
+    assert bases and all(re.fullmatch(r"python:3\.11\.\d+-slim-bookworm", b) for b in bases), bases
+    users = re.findall(r"^USER (\S+)", dockerfile, re.M)
+    assert users and users[-1].split(":")[0] not in ("root", "0")
+    assert re.search(r"^HEALTHCHECK .*\n?.*/healthz", dockerfile, re.M)
+    assert 'CMD ["gunicorn", "--config", "/app/gunicorn.conf.py"' in dockerfile
+    assert "WIJKNET_MIGRATIONS_DIR=/app/migrations" in dockerfile and "COPY --chown=root:root migrations" in dockerfile
+    with open(os.path.join(REPO, ".dockerignore")) as fh:
+        ignored = fh.read().split()
+    assert {".git", ".venv", "var"} <= set(ignored)  # no secrets, databases or local installs in the image
