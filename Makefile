@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CHECKOV_VERSION := 3.3.30
+CHECKOV := var/checkov/.installed-$(CHECKOV_VERSION)
 MO     := platform/translations/nl/LC_MESSAGES/messages.mo
 PO     := platform/translations/nl/LC_MESSAGES/messages.po
 
@@ -33,7 +35,15 @@ system-deps:
 	  else echo "make test needs:$$missing (Debian: sudo apt-get install$$missing)"; exit 1; fi; \
 	fi
 
-install: $(STAMP) $(MO)
+install: $(STAMP) $(MO) $(CHECKOV)
+
+# checkov (infra/terraform's static checks) in a virtualenv of its own: it pins an older
+# hcl2 than our other tools accept.
+$(CHECKOV): Makefile
+	test -x var/checkov/bin/python || $(PYTHON) -m venv var/checkov
+	var/checkov/bin/python -m pip install --quiet --upgrade pip
+	var/checkov/bin/python -m pip install --quiet "checkov==$(CHECKOV_VERSION)"
+	touch $@
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("wijknet needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
