@@ -69,8 +69,21 @@ class Api(SmorestApi):
         data = getattr(error, "data", None) or {}
         errors = data.get("errors") or data.get("messages") or {}
         code = "validation" if error.code == 422 else http_error_code(error)
-        message = data.get("message") or (error.description if error.code != 500 else "Something went wrong on our side.")
+        message = data.get("message") or _api_message(error)
         return error_body(code, error.code, str(message), errors), error.code, data.get("headers", {})
+
+
+def _api_message(error: HTTPException) -> str:
+    """Too large and too many: our own words, in the asker's language; else werkzeug's."""
+    if error.code == 413:
+        return _("What you sent is too large: at most %(size)s.", size=_size(current_app.config.get("MAX_CONTENT_LENGTH")))
+    if error.code == 429:
+        return _("Too many attempts. Please wait a minute and try again.")
+    return error.description if error.code != 500 else "Something went wrong on our side."
+
+
+def _size(limit: int | None) -> str:
+    return f"{(limit or 0) // (1024 * 1024)} MB"
 
 
 def load_input(schema: ma.Schema, data, *, error: type[DomainError], code: str) -> dict:
@@ -124,7 +137,10 @@ def _page_messages() -> dict[int, tuple[str, str]]:
         404: (_("Page not found"), _("This page does not exist, or it is not available to you.")),
         405: (_("Not allowed"), _("This action is not possible here.")),
         409: (_("That is not possible now"), _("Reload the page and try again.")),
-        413: (_("Too large"), _("What you sent is too large.")),
+        413: (
+            _("Too large"),
+            _("What you sent is too large: at most %(size)s.", size=_size(current_app.config.get("MAX_CONTENT_LENGTH"))),
+        ),
         429: (_("Too many attempts"), _("Please wait a minute and try again.")),
         423: (
             _("This living lab is read-only"),

@@ -261,6 +261,8 @@ def test_login_attempts_are_rate_limited(login_app):
     statuses = [client.get("/login/mock/callback", environ_base={"REMOTE_ADDR": "10.9.8.7"}).status_code for _ in range(12)]
     assert statuses[:10] == [400] * 10  # no state: refused, but counted
     assert statuses[10:] == [429, 429]
+    page = client.get("/login/mock/callback", environ_base={"REMOTE_ADDR": "10.9.8.7"}).get_data(as_text=True)
+    assert "Te veel pogingen" in page and "Wacht een minuut" in page  # says what to do, in words
     page = client.get("/login/mock/callback", environ_base={"REMOTE_ADDR": "10.9.8.7"})
     assert "Te veel pogingen" in page.get_data(as_text=True)
     # Another address is not affected.
