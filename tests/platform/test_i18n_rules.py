@@ -60,3 +60,32 @@ def test_amounts_as_people_type_them(typed, cents):
 @pytest.mark.parametrize("typed", ["", None, "twaalf", "1,2,3", "€", "12..5", "--1", "1.2345"])
 def test_what_is_not_an_amount(typed):
     assert parse_euros(typed) is None
+
+
+def test_the_language_cookie_is_for_a_year_and_not_for_scripts(client):
+    answer = client.get("/lang/en?next=/")
+    cookie = answer.headers["Set-Cookie"]
+    assert cookie.startswith("lang=en;") and "Max-Age=31536000" in cookie
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_an_unknown_code_is_shown_shortened(client):
+    page = client.get("/lang/" + "x" * 20 + "TAIL").get_data(as_text=True)
+    assert "“" + "x" * 20 + "” is geen taal van wijknet" in page
+
+
+def test_amounts_and_moments_in_each_language(app):
+    from datetime import datetime, timezone
+
+    from flask_babel import force_locale
+
+    from wijknet.platform.i18n import euros, format_moment
+
+    moment = datetime(2026, 11, 24, 13, 5, tzinfo=timezone.utc)
+    with app.test_request_context():
+        with force_locale("nl"):
+            assert euros(123456) == "1.234,56" and euros(5) == "0,05"
+            assert format_moment(moment) == "24 nov 2026, 14:05:00" and format_moment(None) == ""
+        with force_locale("en"):
+            assert euros(123456) == "1,234.56"
+            assert "2026" in format_moment(moment) and "2:05" in format_moment(moment)
