@@ -79,13 +79,14 @@ def test_amounts_and_moments_in_each_language(app):
 
     from flask_babel import force_locale
 
-    from wijknet.platform.i18n import euros, format_moment
+    from wijknet.platform.i18n import euros, format_day, format_moment
 
     moment = datetime(2026, 11, 24, 13, 5, tzinfo=timezone.utc)
     with app.test_request_context():
         with force_locale("nl"):
             assert euros(123456) == "1.234,56" and euros(5) == "0,05"
             assert format_moment(moment) == "24 nov 2026, 14:05:00" and format_moment(None) == ""
+            assert format_day(moment.date()) == "24 november 2026" and format_day(None) == ""
         with force_locale("en"):
             assert euros(123456) == "1,234.56"
             assert "2026" in format_moment(moment) and "2:05" in format_moment(moment)
