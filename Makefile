@@ -8,7 +8,7 @@ CHECKOV := var/checkov/.installed-$(CHECKOV_VERSION)
 MO     := platform/translations/nl/LC_MESSAGES/messages.mo
 PO     := platform/translations/nl/LC_MESSAGES/messages.po
 
-.PHONY: run test install system-deps messages bench clean-db fuzz gate mutate
+.PHONY: run test install system-deps messages bench bench-load clean-db fuzz gate mutate
 
 # PORT=8080 make run (or BIND=127.0.0.1:8080) serves elsewhere.
 run: install
@@ -64,6 +64,16 @@ messages: install
 # The residents' gate in full: every page x role x width x language (make test samples it).
 gate: install system-deps
 	WIJKNET_GATE_FULL=1 $(BIN)/pytest -q tests/residents_gate $(PYTEST_ARGS)
+
+# Load and faults (bench/load.py): locust in a virtualenv of its own, as a separate process.
+LOCUST_VERSION := 2.47.0
+var/locust/.installed-$(LOCUST_VERSION):
+	test -x var/locust/bin/python || $(PYTHON) -m venv var/locust
+	var/locust/bin/python -m pip install --quiet "locust==$(LOCUST_VERSION)"
+	touch $@
+
+bench-load: install var/locust/.installed-$(LOCUST_VERSION)
+	$(BIN)/python bench/load.py
 
 # Mutation testing of the guard code (hours; works on a copy in var/mutate, resumes).
 mutate: install

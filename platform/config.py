@@ -44,6 +44,8 @@ class Settings:
     provider_endpoint_hosts: tuple = ()
     provider_private_addresses: bool = False
     rate_limit_storage: str = "memory://"
+    # Sign-ins started per address (flask-limiter syntax); empty: security.LOGIN_LIMIT.
+    login_limit: str = ""
     # Billing (platform/billing): Stripe's keys, where its API is (tests: localstripe), the
     # price of each paid plan, and how long payment may be overdue before a lab is read-only.
     stripe_secret_key: str = ""
@@ -121,6 +123,7 @@ def load_settings(environ: dict | None = None) -> Settings:
         ),
         provider_private_addresses=mode != "production" and _bool(env.get("WIJKNET_PROVIDER_PRIVATE_ADDRESSES"), default=True),
         rate_limit_storage=storage_settings(env, mode),
+        login_limit=_login_limit(env.get("WIJKNET_LOGIN_LIMIT", "")),
         stripe_secret_key=env.get("WIJKNET_STRIPE_SECRET_KEY", ""),
         stripe_webhook_secret=env.get("WIJKNET_STRIPE_WEBHOOK_SECRET", ""),
         stripe_api_base=(env.get("WIJKNET_STRIPE_API_BASE") or "").rstrip("/"),
@@ -135,6 +138,18 @@ def load_settings(environ: dict | None = None) -> Settings:
         statement_timeout_ms=_int(env.get("WIJKNET_STATEMENT_TIMEOUT_MS", "15000"), "WIJKNET_STATEMENT_TIMEOUT_MS", 100, 600_000),
         lock_timeout_ms=_int(env.get("WIJKNET_LOCK_TIMEOUT_MS", "5000"), "WIJKNET_LOCK_TIMEOUT_MS", 100, 600_000),
     )
+
+
+def _login_limit(raw: str) -> str:
+    from limits import parse_many
+
+    raw = (raw or "").strip()
+    if raw:
+        try:
+            parse_many(raw)
+        except ValueError:
+            raise ConfigError(f"WIJKNET_LOGIN_LIMIT={raw!r} is not a rate such as '10 per minute;60 per hour'.") from None
+    return raw
 
 
 def _rate(raw: str) -> float:

@@ -39,6 +39,8 @@ def init_app(app: Flask) -> None:
         {"engine": state.engine} if app.config["RATELIMIT_STORAGE_URI"].startswith(rate_limits.SCHEME) else {},
     )
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    if state.settings.login_limit:
+        app.config.setdefault("WIJKNET_LOGIN_LIMIT", state.settings.login_limit)
     limiter.init_app(app)
 
 

@@ -137,3 +137,34 @@ def test_the_posting_limit_counts_exactly_the_last_24_hours(engine, board_tenant
         with pytest.raises(BoardError) as refused:
             create_post(session, author, settings, **GOOD)
         assert refused.value.status == 429
+
+
+def test_a_pending_post_is_seen_by_its_author_and_moderators_only(client, engine, conversation, login_as, board_settings):
+    tenant, people, _ids = conversation
+    with tenant_unit_of_work(engine, tenant) as session:
+        author = session.scalars(select(Member).where(Member.display_name == "Auteur")).one()
+        pending = create_post(
+            session, author, dict(board_settings, approval_required=True), **dict(GOOD, title="Wacht op goedkeuring")
+        )
+        assert pending.status == "pending"
+        path = f"/t/{tenant.slug}/board/{pending.id}"
+    for role, status in (("author", 200), ("moderator", 200), ("bystander", 404), ("responder", 404)):
+        login_as(client, people[role])
+        answer = client.get(path)
+        assert answer.status_code == status, role
+        assert ("Wacht op goedkeuring" in answer.get_data(as_text=True)) == (status == 200), role
+
+
+def test_reading_a_post_takes_no_lock_so_a_read_only_lab_still_shows_it(client, engine, conversation, login_as):
+    """A suspended lab's transactions are read-only: reading must not ask for row locks."""
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from wijknet.platform.tenancy.models import Tenant
+
+    tenant, people, ids = conversation
+    with Session(engine) as session, session.begin():
+        session.execute(update(Tenant).where(Tenant.id == tenant.id).values(status="suspended"))
+    login_as(client, people["bystander"])
+    answer = client.get(f"/t/{tenant.slug}/board/{ids['post']}")
+    assert answer.status_code == 200 and "Hulp bij snoeien" in answer.get_data(as_text=True)
