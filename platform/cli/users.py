@@ -44,6 +44,21 @@ def users_add(email: str, name: str, slug: str | None, role: str, staff: bool) -
         click.echo("they have signed in before: nothing to claim.")
 
 
+@users.command("sign-out")
+@click.option("--email", required=True)
+def users_sign_out(email: str) -> None:
+    """Sign a person out everywhere (an incident): every session cookie of theirs stops
+    working; their API tokens are revoked apart (`wijknet tokens revoke`)."""
+    from ..identity.operations import end_sessions
+
+    state = _state()
+    with Session(state.engine) as session, session.begin():
+        user = _user_by_email(session, email)
+        end_sessions(session, user.id)
+        user_id = user.id
+    click.echo(f"user {user_id} {email}: signed out everywhere")
+
+
 @main.group()
 def tokens() -> None:
     """Personal access tokens for a living lab's API."""
