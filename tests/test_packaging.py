@@ -65,3 +65,28 @@ def test_the_production_image_is_pinned_unprivileged_and_checked():
     with open(os.path.join(REPO, ".dockerignore")) as fh:
         ignored = fh.read().split()
     assert {".git", ".venv", "var"} <= set(ignored)  # no secrets, databases or local installs in the image
+
+
+def test_the_wheel_builds_without_warnings_and_carries_its_files(tmp_path):
+    """Issue 17: the first install printed 14 setuptools 'Package would be ignored' warnings
+    (data folders read as packages). The wheel holds templates, static files, fixtures and
+    the Dutch catalog all the same."""
+    import glob
+    import zipfile
+
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", REPO, "--no-deps", "--quiet", "-w", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    assert "would be ignored" not in built.stdout + built.stderr
+    names = zipfile.ZipFile(glob.glob(str(tmp_path / "*.whl"))[0]).namelist()
+    for part in (
+        "wijknet/platform/templates/base.html",
+        "wijknet/platform/static/wijknet.css",
+        "wijknet/tenants/board/fixtures/posts_nl.json",
+        "wijknet/platform/translations/nl/LC_MESSAGES/messages.po",
+    ):
+        assert part in names, part
