@@ -263,7 +263,11 @@ def _count_load_posts(url: str) -> int:
 def run() -> dict:
     if not os.path.exists(LOCUST):
         raise SystemExit("locust is needed in var/locust: make bench-load installs it")
+    import logging
+
     from oidc_provider_mock import User, run_server_in_thread
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the provider's request log
 
     folder = tempfile.mkdtemp(prefix="wijknet-load-")
     server = _private_postgres(folder)
