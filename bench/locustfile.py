@@ -117,6 +117,7 @@ class Resident(HttpUser):
     def sign_in(self):
         """The whole OpenID flow: to the provider, allow, back with a code (we exchange it)."""
         self._draw()
+        self.client.cookies.clear()
         start = self.client.get("/login/load?next=/", allow_redirects=False, name="sign-in: start")
         if start.status_code != 302:
             TALLY[f"sign-in {start.status_code}"] += 1
@@ -132,8 +133,13 @@ class Resident(HttpUser):
         if allowed.status_code != 302 or not back:
             TALLY[f"sign-in: provider {allowed.status_code}"] += 1  # the stand-in provider's answer, not ours
             return
-        with self.client.get(back, allow_redirects=False, name="sign-in", catch_response=True) as r:
-            self._check("sign-in", r)
+        try:
+            with self.client.get(back, allow_redirects=False, name="sign-in", catch_response=True) as r:
+                self._check("sign-in", r)
+        finally:
+            # The sign-in's session cookie must not ride along with the next requests, which
+            # carry the cookie of the lab they draw (a stranger there would see 404s).
+            self.client.cookies.clear()
 
 
 @events.quitting.add_listener

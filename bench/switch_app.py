@@ -1,28 +1,25 @@
-"""The app plus one bench-only page: the tenant home rendered without a tenant switch.
+"""The app for bench/tenant_switch.py, optionally *without* the tenant switch.
 
-It runs the same ORM query (schema-qualified, as the application role, in one
-transaction) and renders the same template, so the difference to /t/<slug>/ is the cost of the
-unit of work's switch. Never imported by the application.
+With BENCH_WITHOUT_SWITCH set, every tenant session runs as the application role with the
+tenant's schema named by a schema translate map instead of the unit of work's switch (role,
+search_path, read-only state, the registry check): the same pages, the same queries, the
+same answers, minus the switch. Never imported by the application.
 """
 
-from flask import g, render_template
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+import os
+
+from sqlalchemy import event
 
 from wijknet.platform.app import create_app
-from wijknet.tenants.core.models import Member
+from wijknet.platform.tenancy import uow
+
+if os.environ.get("BENCH_WITHOUT_SWITCH"):
+    event.remove(uow.TenantSession, "after_begin", uow._enter_tenant)
+    _init = uow.TenantSession.__init__
+
+    def _without_switch(self, bind, tenant, **kw):
+        _init(self, bind.execution_options(schema_translate_map={None: tenant.schema_name}), tenant, **kw)
+
+    uow.TenantSession.__init__ = _without_switch
 
 app = create_app()
-state = app.extensions["wijknet"]
-
-
-@app.get("/bench/no-switch/<slug>/")
-def no_switch(slug: str):
-    tenant = state.directory.by_slug(slug)
-    g.tenant = tenant
-    # Same ORM session and query as the real page; the schema is named by a translate map
-    # instead of the unit of work's role and search_path switch.
-    engine = state.engine.execution_options(schema_translate_map={None: tenant.schema_name})
-    with Session(engine) as session, session.begin():
-        counts = dict(session.execute(select(Member.role, func.count()).group_by(Member.role)).all())
-    return render_template("core/home.html", tenant=tenant, member_count=sum(counts.values()), counts=counts)

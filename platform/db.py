@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import select as io_select
 
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import MetaData, create_engine, event, exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -50,16 +51,47 @@ def make_engine(
     elif timeouts_ms:
         statement, lock = timeouts_ms
         connect_args["options"] = f"-c statement_timeout={int(statement)} -c lock_timeout={int(lock)}"
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         # Bounded connection lifetime: backends of a schema-per-tenant database grow
         # their catalog caches with every schema they touch (SPEC §2.1).
         pool_recycle=900,
-        pool_pre_ping=True,
+        # No ping round trip per checkout: a dead connection is found by looking at its
+        # socket (below), and one that dies in use is an error that invalidates the pool.
+        pool_pre_ping=False,
         connect_args=connect_args,
     )
+    event.listen(engine, "checkout", _refuse_dead_connection)
+    event.listen(engine, "checkin", _transactions_back_on)
+    return engine
+
+
+def _refuse_dead_connection(dbapi_connection, _record, _proxy) -> None:
+    """A pooled connection whose server went away (killed, restarted) has said so on its
+    socket: PostgreSQL sends a FATAL message and closes it, so the idle socket has something
+    to read. Seeing that costs a system call, not a round trip (pool_pre_ping's price on
+    every request); the pool then connects anew (DisconnectionError: up to three tries)."""
+    pgconn = getattr(dbapi_connection, "pgconn", None)
+    if pgconn is None:
+        return
+    if dbapi_connection.closed or pgconn.socket < 0:
+        raise exc.DisconnectionError("connection closed")
+    readable, _, _ = io_select.select([pgconn.socket], [], [], 0)
+    if readable:
+        raise exc.DisconnectionError("the server spoke on an idle connection (terminated or restarted)")
+
+
+def _transactions_back_on(dbapi_connection, _record) -> None:
+    """A tenant transaction sends its own BEGIN with the switch (tenancy/uow.py,
+    `_begin_and_switch`) and puts the driver in autocommit for that; every connection goes
+    back into the pool with psycopg's transactions on again."""
+    if dbapi_connection is not None and getattr(dbapi_connection, "autocommit", False):
+        try:
+            dbapi_connection.autocommit = False
+        except Exception:  # noqa: BLE001 - a broken connection: closed, so the next checkout replaces it
+            dbapi_connection.close()
 
 
 # --- one pooled connection per request at a time ------------------------------------------------

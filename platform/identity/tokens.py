@@ -11,13 +11,13 @@ import secrets
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from ..db import locked, release_read_transaction
 from ..errors import DomainError
-from .models import ApiToken, User
+from .models import ApiToken, Membership, User
 
 TOKEN_PREFIX = "wkn_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # at most one write a minute per token
@@ -110,18 +110,33 @@ def revoke_token(session: Session, *, tenant_id: int | None, token_id: int, user
 
 
 def authenticate(engine: Engine, session: Session, plaintext: str) -> ApiToken | None:
-    """The live token for `plaintext`, or None. Records when it was last used.
+    """The live token for `plaintext`, or None. Records when it was last used."""
+    found = authenticate_with_membership(engine, session, plaintext)
+    return None if found is None else found[0]
 
-    The record is written in a short transaction of its own: an API request then writes to
-    one store only (its tenant), so its answer never depends on a second commit."""
+
+def authenticate_with_membership(
+    engine: Engine, session: Session, plaintext: str
+) -> tuple[ApiToken, User, Membership | None] | None:
+    """The live token for `plaintext`, its holder and their membership in the token's lab
+    (None for a staff token, or when they left it); or None. In one query.
+
+    When it was last used is written in a short transaction of its own: an API request then
+    writes to one store only (its tenant), so its answer never depends on a second commit."""
     if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 100:
         return None
-    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_hash(plaintext))).one_or_none()
-    if token is None or token.revoked_at is not None:
+    row = session.execute(
+        select(ApiToken, User, Membership)
+        .join(User, User.id == ApiToken.user_id)
+        .outerjoin(Membership, and_(Membership.tenant_id == ApiToken.tenant_id, Membership.user_id == ApiToken.user_id))
+        .where(ApiToken.token_hash == token_hash(plaintext))
+    ).one_or_none()
+    if row is None or row[0].revoked_at is not None:
         return None
+    token, user, membership = row
     now = datetime.now(timezone.utc)
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         release_read_transaction(session)  # one connection at a time (platform/db.py)
         with engine.begin() as conn:
             conn.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-    return token
+    return token, user, membership

@@ -17,7 +17,7 @@ from .models import TenantLoginProvider, User
 from .operations import LoginRefused, end_sessions, find_claim, user_for_identity
 from .outbound import GuardedOAuth2App
 from .tenant_providers import NAME_PREFIX, as_oidc_provider, providers_of
-from .tokens import authenticate
+from .tokens import authenticate_with_membership
 
 bp = Blueprint("identity", __name__)
 PROVIDER_TIMEOUT_SECONDS = 10
@@ -119,20 +119,22 @@ def _load_user() -> None:
         if not header or (tenant is None and not staff_api):
             return
         scheme, _, value = header.partition(" ")
-        token = (
-            authenticate(current_app.extensions["wijknet"].engine, platform_db(), value.strip())
+        found = (
+            authenticate_with_membership(current_app.extensions["wijknet"].engine, platform_db(), value.strip())
             if scheme.lower() == "bearer"
             else None
         )
-        if token is None:
+        if found is None:
             abort(401, description="Unknown, revoked or malformed API token.")
-        user = platform_db().get(User, token.user_id)
+        token, user, membership = found
         if staff_api:
             if token.scope != "staff" or not user.is_staff:
                 abort(403, description="This API is for network staff, with a staff token.")
         elif token.scope != "tenant" or token.tenant_id != tenant.id:
             abort(404)  # a token of another living lab (or the staff API's): as if nothing were here
         g.user, g.api_token = user, token
+        if not staff_api:
+            g.membership = membership  # in this lab (the token's, checked above), read with the token
         return
     user_id = session.get("user_id")
     user = platform_db().get(User, user_id) if isinstance(user_id, int) and 0 < user_id < 2**63 else None

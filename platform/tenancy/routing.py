@@ -192,9 +192,14 @@ def finish_request(response):
 
     A request writes to one store: its tenant or the platform (a change that concerns both,
     like a new membership, reaches the tenant after the platform commits:
-    tenancy/follow_up.py). Sessions that only read are closed first, then the one that
-    wrote commits, so the answer is decided by exactly one commit: a success is never
-    answered after a half commit, and a database that fails at commit is a 503."""
+    tenancy/follow_up.py). Sessions that only read end first, then the one that wrote
+    commits, so the answer is decided by exactly one commit: a success is never answered
+    after a half commit, and a database that fails at commit is a 503.
+
+    A reader of a successful request ends with COMMIT, not ROLLBACK: it wrote nothing, so
+    both end it alike, but psycopg forgets every prepared statement of the connection at a
+    rollback (and deallocates them on the server), so with rollbacks no statement of a
+    request would ever be prepared and each would be planned anew every time."""
     sessions = [(key, g.pop(key)) for key in ("tenant_session", "platform_session") if key in g]
     try:
         writers = [session for _key, session in sessions if session.info.get("wrote")] if response.status_code < 400 else []
@@ -204,7 +209,7 @@ def finish_request(response):
                 raise RuntimeError(f"{request.method} {request.path} wrote to the platform and a tenant in one request")
         for _key, session in sessions:
             if session not in writers:
-                session.rollback()
+                session.commit() if response.status_code < 400 else session.rollback()
         for session in writers:
             session.commit()
     except DBAPIError as exc:

@@ -1,7 +1,8 @@
 """The tenant unit of work: one transaction that runs as the tenant's role in its schema.
 
 The switch is transaction-scoped (`set_config(..., true)`, i.e. SET LOCAL) and issued as the
-first statement of every transaction, in one round trip. A savepoint rollback cannot undo it
+first statement of every transaction, sent with the transaction's BEGIN in one round trip
+(see `_begin_and_switch`). A savepoint rollback cannot undo it
 and nothing of it survives the transaction, so it is safe behind PgBouncer in transaction
 mode (SPEC §2.1). Isolation rests on PostgreSQL privileges: the tenant role has no right on
 any other schema, so even a wrong query cannot read another tenant's rows.
@@ -14,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
+from psycopg import pq
+from psycopg import sql as pgsql
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
@@ -35,6 +38,16 @@ SWITCH_SQL = text(
     " FROM platform.tenants t WHERE t.id = :id AND t.status = ANY(:statuses)"
 )
 SERVABLE = ("active", "suspended")
+# The same switch with its values written into the text (quoted by psycopg), so it can travel
+# with BEGIN as one simple query: the simple protocol takes several statements, but no
+# parameters.
+SWITCH_WITH_BEGIN = pgsql.SQL(
+    "BEGIN; "
+    + SWITCH_SQL.text.replace(":system", "{system}")
+    .replace(":grace", "{grace}")
+    .replace(":id", "{id}")
+    .replace(":statuses", "{statuses}")
+)
 
 
 class NoTenant(RuntimeError):
@@ -92,9 +105,39 @@ def switch_to_tenant(
     unless `system` (the platform's own upkeep, e.g. copying a membership). Raises
     TenantGone when the registry no longer has the tenant in one of `statuses`."""
     params = {"id": tenant.id, "system": system, "statuses": list(statuses), "grace": tenant.grace_days}
-    found = connection.execute(SWITCH_SQL, params).first()
+    found = _begin_and_switch(connection, params)
     if found is None:
+        found = connection.execute(SWITCH_SQL, params).first()
+    if not found:
         raise TenantGone(f"Living lab {tenant.slug!r} is gone.")
+
+
+def _begin_and_switch(connection: Connection, params: dict) -> bool | None:
+    """Open the transaction and switch in one round trip, when nothing has been sent yet.
+
+    psycopg sends its BEGIN as a round trip of its own before the first statement; here the
+    connection is put in autocommit for this transaction, so psycopg sends none, and our
+    BEGIN goes with the switch. Commit and rollback still work: psycopg sends COMMIT or
+    ROLLBACK whenever the server is in a transaction (it asks the server, not its flag),
+    and the pool turns autocommit off again when the connection comes back
+    (db.py, `_transactions_back_on`). Returns whether the tenant was found, or None when the plain
+    way must be taken: a transaction already open (provisioning's, an export's snapshot),
+    an isolation level or read-only mode asked of the driver, or not psycopg."""
+    dbapi = connection.connection.dbapi_connection
+    pgconn = getattr(dbapi, "pgconn", None)
+    if (
+        pgconn is None
+        or dbapi.autocommit
+        or pgconn.transaction_status != pq.TransactionStatus.IDLE
+        or (dbapi.isolation_level, dbapi.read_only, dbapi.deferrable) != (None, None, None)
+    ):
+        return None
+    query = SWITCH_WITH_BEGIN.format(**{name: pgsql.Literal(value) for name, value in params.items()})
+    dbapi.autocommit = True
+    with dbapi.cursor() as cursor:
+        cursor.execute(query, prepare=False)
+        cursor.nextset()
+        return cursor.fetchone() is not None
 
 
 class TenantSession(Session):

@@ -1,0 +1,111 @@
+"""Issue 18, item 4: the tenant switch costs no round trip of its own and no request pays a
+ping. Counted on the wire with libpq's own protocol trace: every simple Query message and
+every Sync (the end of an extended-protocol statement) is one round trip."""
+
+import os
+import tempfile
+import time
+
+import psycopg.pq
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from wijknet.platform.db import make_engine
+from wijknet.platform.tenancy.models import Tenant
+from wijknet.platform.tenancy.uow import TenantGone, tenant_unit_of_work
+from wijknet.tenants.core.models import Member
+
+pytestmark = pytest.mark.tenancy
+
+
+def _round_trips(engine, work) -> tuple[int, list[str]]:
+    """Run `work()` on the engine's one pooled connection with libpq tracing on; return the
+    round trips it took and the traced messages the client sent."""
+    with engine.connect() as conn:  # make sure the pool holds the connection to trace
+        pgconn = conn.connection.dbapi_connection.pgconn
+    fd, path = tempfile.mkstemp(prefix="wijknet-trace-")
+    try:
+        pgconn.trace(fd)
+        pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS | psycopg.pq.Trace.REGRESS_MODE)
+        work()
+        pgconn.untrace()
+        with open(path) as fh:
+            sent = [line.strip() for line in fh if line.split("\t")[0] == "F"]
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    trips = sum(1 for line in sent if line.split("\t")[2].split(" ")[0] in ("Query", "Sync"))
+    return trips, sent
+
+
+@pytest.fixture
+def one_connection(database_url):
+    engine = make_engine(database_url, pool_size=1)
+    yield engine
+    engine.dispose()
+
+
+def test_a_tenant_transaction_with_one_query_takes_three_round_trips(one_connection, make_tenant):
+    tenant = make_tenant()
+
+    def work():
+        with tenant_unit_of_work(one_connection, tenant) as session:
+            assert session.scalar(select(func.count()).select_from(Member)) == 0
+
+    trips, sent = _round_trips(one_connection, work)
+    # BEGIN with the switch, the query, COMMIT. Without the work: BEGIN, the switch, the
+    # query, COMMIT, and the pool's ping before them all (5).
+    assert trips == 3, sent
+    assert "BEGIN; SELECT set_config('role'" in sent[0]
+
+
+def test_the_connection_goes_back_with_transactions_on(one_connection, make_tenant):
+    """The switch's BEGIN runs the driver in autocommit for that one transaction: the next
+    user of the connection (here the platform) must get real transactions again."""
+    tenant = make_tenant()
+    with tenant_unit_of_work(one_connection, tenant) as session:
+        session.execute(select(Member.id)).all()
+    slug = tenant.slug
+    with pytest.raises(RuntimeError), Session(one_connection) as platform, platform.begin():
+        platform.execute(text("UPDATE platform.tenants SET name = 'Half written' WHERE slug = :s"), {"s": slug})
+        raise RuntimeError("the platform's transaction fails after its first statement")
+    with Session(one_connection) as platform:
+        assert platform.scalar(select(Tenant.name).where(Tenant.slug == slug)) != "Half written"
+    with one_connection.connect() as conn:
+        assert conn.connection.dbapi_connection.autocommit is False
+
+
+def test_a_failed_tenant_transaction_is_rolled_back_and_the_switch_ends_with_it(one_connection, make_tenant):
+    tenant = make_tenant()
+    with pytest.raises(RuntimeError), tenant_unit_of_work(one_connection, tenant) as session:
+        session.add(Member(user_id=424242, display_name="Niet bewaard"))
+        session.flush()
+        raise RuntimeError("fails after a write")
+    with tenant_unit_of_work(one_connection, tenant) as session:
+        assert session.scalar(select(func.count()).select_from(Member)) == 0
+    with one_connection.connect() as conn:  # back as the application role, outside any schema
+        assert conn.execute(text("SELECT current_user = session_user, current_setting('search_path')")).one()[0]
+
+
+def test_a_gone_tenant_is_still_refused_in_the_one_round_trip(one_connection, make_tenant):
+    tenant = make_tenant()
+    gone = tenant.__class__(**{**tenant.__dict__, "id": 987654321})
+    with pytest.raises(TenantGone), tenant_unit_of_work(one_connection, gone) as session:
+        session.execute(select(Member.id)).all()
+    with tenant_unit_of_work(one_connection, tenant) as session:  # the connection is fine after it
+        assert session.execute(select(Member.id)).all() == []
+
+
+def test_a_connection_killed_while_idle_is_replaced_without_a_ping(one_connection, make_tenant):
+    tenant = make_tenant()
+    with tenant_unit_of_work(one_connection, tenant) as session:
+        first = session.scalar(text("SELECT pg_backend_pid()"))
+    with psycopg.connect(one_connection.url.set(drivername="postgresql").render_as_string(hide_password=False)) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", (first,))
+        for _ in range(100):  # until the backend is gone
+            if not other.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (first,)).fetchone():
+                break
+            time.sleep(0.02)
+    with tenant_unit_of_work(one_connection, tenant) as session:
+        assert session.scalar(text("SELECT pg_backend_pid()")) != first
