@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import Flask, send_from_directory
 from sqlalchemy.engine import Engine
 
 from . import api_docs, errors, health, i18n, inputs, observability, paging, security
-from .config import Settings, load_settings
-from .db import database_name, guard_connections, make_engine
-from .devdb import resolve_database_url
+from .config import load_settings
+from .db import guard_connections
 from .modules import all_modules
+from .state import PlatformState, build_state
 from .tenancy import activity
-from .tenancy.lookups import TenantDirectory
-from .tenancy.names import role_prefix
 from .tenancy.routing import HostRouting, bind_tenant, close_sessions, finish_request, refuse_writes_to_suspended_tenants
 
-
-@dataclass
-class PlatformState:
-    """What the app holds for the life of the process: app.extensions["wijknet"]."""
-
-    settings: Settings
-    engine: Engine
-    directory: TenantDirectory
-    role_prefix: str
+__all__ = ["PlatformState", "create_app"]  # PlatformState: app.extensions["wijknet"]
 
 
 def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> Flask:
@@ -47,17 +35,10 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
         OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
         TESTING=settings.env == "test",
     )
-    if engine is None:
-        url = resolve_database_url(settings.database_url)
-        engine = make_engine(
-            url,
-            prepared_statements=settings.prepared_statements,
-            timeouts_ms=(settings.statement_timeout_ms, settings.lock_timeout_ms),
-        )
-    guard_connections(engine)
-    prefix = role_prefix(database_name(engine.url.render_as_string(hide_password=False)), settings.role_prefix)
-    directory = TenantDirectory(engine, ttl=settings.tenant_cache_seconds, grace_days=settings.billing_grace_days)
-    app.extensions["wijknet"] = PlatformState(settings, engine, directory, prefix)
+    state = build_state(settings, engine)
+    guard_connections(state.engine)
+    engine, directory = state.engine, state.directory
+    app.extensions["wijknet"] = state
 
     observability.init_app(app)  # first: the request id and the request's log line cover everything
     inputs.init_app(app)  # bounded ids in every route, bad input refused before any view

@@ -1,14 +1,40 @@
-"""What every command needs: the app's state and who is acting (for the audit logs)."""
+"""What every command needs: the platform's state and who is acting (for the audit logs)."""
 
 from __future__ import annotations
 
+import functools
 import getpass
-
-from flask import current_app
+import sys
+from contextlib import contextmanager
 
 
 def state():
-    return current_app.extensions["wijknet"]
+    """Settings, engine, tenant directory and role prefix. Inside the web app's context (a
+    command that asked for it) the app's own; otherwise built once for this command, without
+    the web app."""
+    flask = sys.modules.get("flask")
+    if flask is not None and flask.has_app_context():
+        return flask.current_app.extensions["wijknet"]
+    return _command_state()
+
+
+@functools.cache
+def _command_state():
+    from ..config import load_settings
+    from ..state import build_state
+
+    return build_state(load_settings(), timeouts=False)
+
+
+@contextmanager
+def web_app_context():
+    """The web app's context, for the work that needs it: running jobs, rendering an email
+    in the reader's language. Costs the app's start-up, so only those commands ask."""
+    from ..app import create_app
+
+    app = create_app()
+    with app.app_context():
+        yield app
 
 
 def actor() -> str:

@@ -6,7 +6,6 @@ import sys
 
 import click
 
-from ..tenancy import migrate as migrations
 from . import main
 from .common import state as _state
 
@@ -20,6 +19,8 @@ def db() -> None:
 @click.option("--jobs", "-j", default=2, show_default=True, type=click.IntRange(1, 32), help="Tenants migrated in parallel.")
 def db_upgrade(jobs: int) -> None:
     """Migrate the platform schema, then every tenant that is behind."""
+    from ..tenancy import migrate as migrations
+
     state = _state()
     migrations.upgrade_platform(state.engine, state.settings.migrations_dir)
     click.echo("platform: at head")
@@ -27,6 +28,8 @@ def db_upgrade(jobs: int) -> None:
 
 
 def _run_tenant_migrations(*, jobs: int, slugs) -> None:
+    from ..tenancy import migrate as migrations
+
     state = _state()
     bar_holder: dict = {}
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ..tenancy.models import Tenant
 from . import main
 from .common import state as _state
+from .common import web_app_context
 
 
 @main.group()
@@ -26,10 +27,11 @@ def demo_seed() -> None:
     """Create the demo living labs and their people (idempotent)."""
     from ..demo.seed import seed_demo
 
-    state = _state()
-    for line in seed_demo(state.engine, role_prefix=state.role_prefix, migrations_dir=state.settings.migrations_dir):
-        click.echo(line)
-    state.directory.forget()
+    with web_app_context():  # the demo's starter content is written as the web app would
+        state = _state()
+        for line in seed_demo(state.engine, role_prefix=state.role_prefix, migrations_dir=state.settings.migrations_dir):
+            click.echo(line)
+        state.directory.forget()
 
 
 def _default_bind() -> str:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 
 import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..tenancy.models import PLANS, TENANT_TYPES, ModuleSetting, Tenant
-from ..tenancy.operations import TenantActionError, add_domain, get_tenant, set_tenant_status
-from ..tenancy.provisioning import ProvisioningError, TenantSpec, drop_tenant, provision_tenant
 from . import main
 from .common import actor as _actor
 from .common import state as _state
-from .db import _run_tenant_migrations
+from .common import web_app_context
 
 
 @main.group()
@@ -37,7 +36,14 @@ def _modules_option(value: str) -> tuple[str, ...]:
 @click.option("--admin-email", default=None, help="First admin: gets an invitation by email (the link is printed too).")
 def tenants_create(slug, name, type_, region, tagline, plan, modules, admin_email) -> None:
     """Create a living lab (or finish one whose creation was interrupted)."""
-    from ..identity.joining import JoinError, invite_first_admin
+    from ..tenancy.operations import TenantActionError
+    from ..tenancy.provisioning import ProvisioningError, TenantSpec, provision_tenant
+
+    refusals: tuple = (ProvisioningError, TenantActionError)
+    if admin_email:  # the invitation (and its email) only then
+        from ..identity.joining import JoinError, invite_first_admin
+
+        refusals += (JoinError,)
 
     state = _state()
     spec = TenantSpec(
@@ -49,15 +55,16 @@ def tenants_create(slug, name, type_, region, tagline, plan, modules, admin_emai
         shown["link"] = invite_first_admin(session, tenant, admin_email, public_url=state.settings.public_url, actor=_actor())
 
     try:
-        tenant = provision_tenant(
-            state.engine,
-            spec,
-            role_prefix=state.role_prefix,
-            migrations_dir=state.settings.migrations_dir,
-            actor=_actor(),
-            first_admin=first_admin if admin_email else None,
-        )
-    except (ProvisioningError, TenantActionError, JoinError) as exc:
+        with web_app_context() if admin_email else nullcontext():  # the invitation's email is a template
+            tenant = provision_tenant(
+                state.engine,
+                spec,
+                role_prefix=state.role_prefix,
+                migrations_dir=state.settings.migrations_dir,
+                actor=_actor(),
+                first_admin=first_admin if admin_email else None,
+            )
+    except refusals as exc:
         raise click.ClickException(str(exc)) from None
     state.directory.forget(slug)
     click.echo(f"created {tenant.slug} (id {tenant.id}, schema {tenant.schema_name}, role {tenant.role_name})")
@@ -116,10 +123,14 @@ def tenants_list(as_json: bool) -> None:
 @click.option("--jobs", "-j", default=2, show_default=True, type=click.IntRange(1, 32))
 def tenants_migrate(slugs, jobs: int) -> None:
     """Migrate tenant schemas that are behind head (all, or the given slugs)."""
+    from .db import _run_tenant_migrations
+
     _run_tenant_migrations(jobs=jobs, slugs=list(slugs) or None)
 
 
 def _set_status(slug: str, status: str, reason: str) -> None:
+    from ..tenancy.operations import TenantActionError, set_tenant_status
+
     state = _state()
     try:
         with Session(state.engine) as session, session.begin():
@@ -150,6 +161,8 @@ def tenants_resume(slug: str) -> None:
 @click.option("--host", required=True, help="e.g. buurt.example.nl")
 def tenants_add_domain(slug: str, host: str) -> None:
     """Serve a living lab on a custom domain as well."""
+    from ..tenancy.operations import TenantActionError, add_domain
+
     state = _state()
     try:
         with Session(state.engine) as session, session.begin():
@@ -166,6 +179,9 @@ def tenants_add_domain(slug: str, host: str) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask; for scripts.")
 def tenants_delete(slug: str, yes: bool) -> None:
     """Drop a living lab's schema, role and registry entry. This cannot be undone."""
+    from ..tenancy.operations import TenantActionError, get_tenant
+    from ..tenancy.provisioning import drop_tenant
+
     state = _state()
     with Session(state.engine) as session:
         try:
@@ -206,6 +222,7 @@ def tenants_export(slug: str, out: str) -> None:
 def tenants_import(path: str, slug: str, name: str | None) -> None:
     """A new living lab with the data of an export (same schema version)."""
     from ..tenancy.export import ExportError, import_tenant
+    from ..tenancy.provisioning import ProvisioningError
 
     state = _state()
     with open(path, "rb") as fh:

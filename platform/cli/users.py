@@ -6,10 +6,10 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..tenancy.operations import TenantActionError, add_member, ensure_user, get_tenant
 from . import main
 from .common import actor as _actor
 from .common import state as _state
+from .common import web_app_context
 
 
 @main.group()
@@ -26,10 +26,11 @@ def users() -> None:
 def users_add(email: str, name: str, slug: str | None, role: str, staff: bool) -> None:
     """Add a person; they take the account through the link printed (and emailed) here."""
     from ..identity.claims import claim_account_by_email
+    from ..tenancy.operations import TenantActionError, add_member, ensure_user, get_tenant
 
-    state = _state()
     try:
-        with Session(state.engine) as session, session.begin():
+        with web_app_context(), Session(_state().engine) as session, session.begin():  # the email is a template
+            state = _state()
             user = ensure_user(session, email, name, staff=staff)
             if slug:
                 add_member(session, get_tenant(session, slug), user, role)
@@ -80,6 +81,7 @@ def _user_by_email(session: Session, email: str):
 def tokens_create(email: str, slug: str, name: str) -> None:
     """Create a token and print it. It is shown only this once."""
     from ..identity.tokens import TokenError, create_token
+    from ..tenancy.operations import TenantActionError, get_tenant
 
     state = _state()
     try:
@@ -98,6 +100,7 @@ def tokens_create(email: str, slug: str, name: str) -> None:
 def tokens_list(slug: str) -> None:
     """Tokens of a living lab (never the secret itself)."""
     from ..identity.models import ApiToken, User
+    from ..tenancy.operations import TenantActionError, get_tenant
 
     state = _state()
     with Session(state.engine) as session:
@@ -130,6 +133,7 @@ def tokens_list(slug: str) -> None:
 def tokens_revoke(slug: str, token_id: int) -> None:
     """Revoke a token: it stops working at once."""
     from ..identity.tokens import TokenError, revoke_token
+    from ..tenancy.operations import TenantActionError, get_tenant
 
     state = _state()
     try:

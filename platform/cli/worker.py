@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 
 from . import main
 from .common import state as _state
+from .common import web_app_context
 
 
 @main.command("worker")
@@ -21,6 +21,7 @@ def worker(until_empty: bool, concurrency: int) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name in ("wijknet", "procrastinate"):
         logging.getLogger(name).setLevel(logging.INFO)
-    state = _state()
-    click.echo(f"worker: mail via {'the log and /dev/outbox' if state.settings.mail_url == 'log' else 'SMTP'}", err=True)
-    run(state.settings, state.engine, current_app._get_current_object(), until_empty=until_empty, concurrency=concurrency)
+    with web_app_context() as app:  # jobs render emails in the reader's language
+        state = _state()
+        click.echo(f"worker: mail via {'the log and /dev/outbox' if state.settings.mail_url == 'log' else 'SMTP'}", err=True)
+        run(state.settings, state.engine, app, until_empty=until_empty, concurrency=concurrency)

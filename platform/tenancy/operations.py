@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from ..db import locked
 from ..errors import DomainError
 from ..identity.models import MEMBER_ROLES, Membership, User
-from .follow_up import sync_after_commit
 from .models import PLANS, Domain, StaffAuditEntry, Tenant
 from .names import normalise_host
 
@@ -106,6 +105,8 @@ def add_member(platform: Session, tenant: Tenant, user: User, role: str, *, orga
         .returning(Membership.id)
     ).scalar_one()
     membership = platform.scalars(locked(select(Membership).where(Membership.id == membership_id))).one()
+    from .follow_up import sync_after_commit  # the job queue: imported when a membership changes
+
     sync_after_commit(platform, tenant.id, user.id)
     return membership
 
@@ -135,5 +136,7 @@ def _check_member_limit(platform: Session, tenant: Tenant, user: User) -> None:
 def remove_member(platform: Session, tenant: Tenant, user: User) -> bool:
     """End `user`'s membership of `tenant`; the lab keeps their row, marked as left."""
     gone = platform.execute(delete(Membership).where(Membership.tenant_id == tenant.id, Membership.user_id == user.id)).rowcount
+    from .follow_up import sync_after_commit  # the job queue: imported when a membership changes
+
     sync_after_commit(platform, tenant.id, user.id)
     return bool(gone)

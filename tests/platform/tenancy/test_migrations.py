@@ -230,3 +230,17 @@ def test_platform_migrations_equal_the_models(engine):
         )
         diff = [d for d in compare_metadata(ctx, PlatformBase.metadata) if "alembic_version" not in str(d)]
     assert diff == []
+
+
+def test_the_head_read_from_the_files_is_alembics(tmp_path):
+    """tenant_head reads the plain chain of revision files without alembic (start-up of a
+    command); it must name the head alembic names, and hand a branch to alembic."""
+    import shutil
+
+    from wijknet.platform.tenancy.migrate import _chain_head, tenant_scripts
+
+    assert _chain_head(os.path.join(MIGRATIONS, "tenant", "versions")) == tenant_scripts(MIGRATIONS).get_current_head()
+    branched = tmp_path / "versions"
+    shutil.copytree(os.path.join(MIGRATIONS, "tenant", "versions"), branched, ignore=shutil.ignore_patterns("__pycache__"))
+    (branched / "20991231_0000_tb_branch.py").write_text('revision = "tb"\ndown_revision = "t0001"\n')
+    assert _chain_head(str(branched)) is None  # two heads: not a plain chain
