@@ -8,7 +8,7 @@ CHECKOV := var/checkov/.installed-$(CHECKOV_VERSION)
 MO     := platform/translations/nl/LC_MESSAGES/messages.mo
 PO     := platform/translations/nl/LC_MESSAGES/messages.po
 
-.PHONY: run test install system-deps messages bench bench-load clean-db fuzz gate mutate
+.PHONY: run test install system-deps messages bench bench-load bench-peers clean-db fuzz gate mutate
 
 # PORT=8080 make run (or BIND=127.0.0.1:8080) serves elsewhere.
 run: install
@@ -74,6 +74,17 @@ var/locust/.installed-$(LOCUST_VERSION):
 
 bench-load: install var/locust/.installed-$(LOCUST_VERSION)
 	$(BIN)/python bench/load.py
+
+# wijknet beside django-tenants (bench/peers): the peer in a virtualenv of its own; wrk loads.
+PEER_VERSIONS := django-tenants==4.0.1 Django==5.2.19 psycopg[binary]==3.3.9 gunicorn==27.0.1
+var/peers/.installed-4.0.1:
+	test -x var/peers/bin/python || $(PYTHON) -m venv var/peers
+	var/peers/bin/python -m pip install --quiet $(PEER_VERSIONS)
+	touch $@
+
+bench-peers: install system-deps var/peers/.installed-4.0.1
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "bench-peers needs wrk (apt-get install wrk)"; exit 1; }
+	$(BIN)/python bench/peers/run.py
 
 # Mutation testing of the guard code (hours; works on a copy in var/mutate, resumes).
 mutate: install
