@@ -330,7 +330,7 @@ def run() -> dict:
                 ],
                 env=env,
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stderr=open(os.path.join(folder, "web.log"), "w"),  # noqa: SIM115 - the server's, until it stops
             )
             base = f"http://127.0.0.1:{port}"
             try:
@@ -377,6 +377,10 @@ def run() -> dict:
             finally:
                 web.send_signal(signal.SIGTERM)
                 web.wait(30)
+                with open(os.path.join(folder, "web.log")) as fh:  # what the server said of its errors
+                    errors = [block for block in fh.read().split("\n\n") if "Traceback" in block or " ERROR " in block]
+                for block in errors[:3]:
+                    print("web server error:\n" + block[-3000:], file=sys.stderr)
     finally:
         server.cleanup()
         shutil.rmtree(folder, ignore_errors=True)

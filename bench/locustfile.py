@@ -107,7 +107,9 @@ class Resident(HttpUser):
         self._draw()
         with self.client.get(
             f"/t/{self.slug}/contracts/{self.lab['contract']}",
-            cookies={"session": self.lab["cookie"]},
+            # As a header: a cookie passed with `cookies=` loses to one the client keeps from an
+            # earlier answer (requests merges without overwriting), which is another lab's.
+            headers={"Cookie": f"session={self.lab['cookie']}"},
             name="contract page",
             catch_response=True,
         ) as r:

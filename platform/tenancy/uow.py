@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
+import psycopg
 from psycopg import pq
 from psycopg import sql as pgsql
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 # One statement, one round trip, as the transaction's first: it reads the tenant's role,
@@ -134,10 +136,19 @@ def _begin_and_switch(connection: Connection, params: dict) -> bool | None:
         return None
     query = SWITCH_WITH_BEGIN.format(**{name: pgsql.Literal(value) for name, value in params.items()})
     dbapi.autocommit = True
-    with dbapi.cursor() as cursor:
-        cursor.execute(query, prepare=False)
-        cursor.nextset()
-        return cursor.fetchone() is not None
+    try:
+        with dbapi.cursor() as cursor:
+            cursor.execute(query, prepare=False)
+            cursor.nextset()
+            return cursor.fetchone() is not None
+    except psycopg.Error as error:
+        # What SQLAlchemy does for the statements it sends: a connection found dead is
+        # invalidated (the pool replaces it) and the error is raised as SQLAlchemy's, so
+        # the request's handlers see a database that went away (503), not a bug (500).
+        gone = connection.dialect.is_disconnect(error, dbapi, None)
+        if gone:
+            connection.invalidate(error)
+        raise DBAPIError.instance("BEGIN; <tenant switch>", params, error, psycopg.Error, connection_invalidated=gone) from error
 
 
 class TenantSession(Session):

@@ -109,3 +109,27 @@ def test_a_connection_killed_while_idle_is_replaced_without_a_ping(one_connectio
             time.sleep(0.02)
     with tenant_unit_of_work(one_connection, tenant) as session:
         assert session.scalar(text("SELECT pg_backend_pid()")) != first
+
+
+def test_a_connection_that_dies_under_the_switch_is_sqlalchemys_error_and_replaced(one_connection, make_tenant):
+    """The switch goes out on the driver's cursor, past SQLAlchemy: its errors must still
+    be SQLAlchemy's (the request answers 503, not 500) and a dead connection invalidated."""
+    from sqlalchemy.exc import DBAPIError
+
+    from wijknet.platform.tenancy.uow import switch_to_tenant
+
+    tenant = make_tenant()
+    conn = one_connection.connect()
+    pid = conn.connection.dbapi_connection.info.backend_pid
+    with psycopg.connect(one_connection.url.set(drivername="postgresql").render_as_string(hide_password=False)) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        for _ in range(100):
+            if not other.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
+                break
+            time.sleep(0.02)
+    with pytest.raises(DBAPIError) as raised:
+        switch_to_tenant(conn, tenant)
+    assert raised.value.connection_invalidated and conn.invalidated
+    conn.close()
+    with tenant_unit_of_work(one_connection, tenant) as session:  # the pool has a new one
+        assert session.scalar(text("SELECT pg_backend_pid()")) != pid
