@@ -37,7 +37,6 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
     )
     state = build_state(settings, engine)
     guard_connections(state.engine)
-    engine, directory = state.engine, state.directory
     app.extensions["wijknet"] = state
 
     observability.init_app(app)  # first: the request id and the request's log line cover everything
@@ -104,7 +103,7 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
     app.after_request(_security_headers)
     if settings.is_production:
         app.after_request(_strict_transport_security)
-    app.wsgi_app = HostRouting(app.wsgi_app, directory, settings.base_domain)
+    app.wsgi_app = HostRouting(app.wsgi_app, state.directory, settings.base_domain)
     if settings.proxy_hops:
         # Behind a load balancer: trust that many X-Forwarded-* hops (client address for rate
         # limits, scheme for Secure cookies, host for tenant routing).

@@ -14,6 +14,8 @@ import importlib
 
 import click
 
+from .common import web_app
+
 # command -> the file of this package that defines it
 COMMANDS = {
     "db": "db",
@@ -45,7 +47,7 @@ class LazyGroup(click.Group):
             # context, which flask builds from this (only for them).
             from flask.cli import ScriptInfo
 
-            ctx.obj = ScriptInfo(create_app=_web_app)
+            ctx.obj = ScriptInfo(create_app=web_app)
         return self.commands.get(name)
 
     def _add_module_groups(self) -> None:
@@ -54,12 +56,6 @@ class LazyGroup(click.Group):
         for module in all_modules().values():
             if module.cli and module.name not in self.commands:
                 self.add_command(load(module.cli), module.name)
-
-
-def _web_app():
-    from ..app import create_app
-
-    return create_app()
 
 
 @click.group(cls=LazyGroup)

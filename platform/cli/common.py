@@ -26,13 +26,17 @@ def _command_state():
     return build_state(load_settings(), timeouts=False)
 
 
-@contextmanager
-def web_app_context():
-    """The web app's context, for the work that needs it: running jobs, rendering an email
-    in the reader's language. Costs the app's start-up, so only those commands ask."""
+def web_app():
+    """The whole web app. Costs its start-up, so only the commands that need its context
+    build it: running jobs, rendering an email in the reader's language, module groups."""
     from ..app import create_app
 
-    app = create_app()
+    return create_app()
+
+
+@contextmanager
+def web_app_context():
+    app = web_app()
     with app.app_context():
         yield app
 

@@ -29,8 +29,8 @@ def users_add(email: str, name: str, slug: str | None, role: str, staff: bool) -
     from ..tenancy.operations import TenantActionError, add_member, ensure_user, get_tenant
 
     try:
-        with web_app_context(), Session(_state().engine) as session, session.begin():  # the email is a template
-            state = _state()
+        with web_app_context() as app, Session(app.extensions["wijknet"].engine) as session, session.begin():
+            state = app.extensions["wijknet"]  # the claim's email is a template: the app's context
             user = ensure_user(session, email, name, staff=staff)
             if slug:
                 add_member(session, get_tenant(session, slug), user, role)
