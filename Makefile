@@ -8,7 +8,7 @@ CHECKOV := var/checkov/.installed-$(CHECKOV_VERSION)
 MO     := platform/translations/nl/LC_MESSAGES/messages.mo
 PO     := platform/translations/nl/LC_MESSAGES/messages.po
 
-.PHONY: run test install system-deps messages bench bench-load bench-peers clean-db fuzz gate mutate
+.PHONY: run test install system-deps messages bench bench-load bench-peers bench-citus clean-db fuzz gate mutate test-citus
 
 # PORT=8080 make run (or BIND=127.0.0.1:8080) serves elsewhere.
 run: install
@@ -96,6 +96,19 @@ fuzz: install
 
 bench: install
 	$(BIN)/python bench/run_all.py
+
+# The Citus tier (docs/scale-out.md): a coordinator and two workers on loopback, started from
+# this machine's PostgreSQL and its installed citus extension, stopped afterwards.
+test-citus: install system-deps
+	@$(BIN)/python tests/support/citus_cluster.py available || { echo "test-citus needs the citus extension installed for this machine's PostgreSQL (docs/scale-out.md)"; exit 1; }
+	url=$$($(BIN)/python tests/support/citus_cluster.py start) && WIJKNET_CITUS_URL=$$url $(BIN)/pytest -m citus $(PYTEST_ARGS); \
+	  rc=$$?; $(BIN)/python tests/support/citus_cluster.py stop; exit $$rc
+
+# Worker connections and cost per tenant transaction on Citus (bench/citus_connections.py).
+bench-citus: install
+	@$(BIN)/python tests/support/citus_cluster.py available || { echo "bench-citus needs the citus extension (docs/scale-out.md)"; exit 1; }
+	url=$$($(BIN)/python tests/support/citus_cluster.py start) && WIJKNET_CITUS_URL=$$url $(BIN)/python bench/citus_connections.py $(BENCH_ARGS); \
+	  rc=$$?; $(BIN)/python tests/support/citus_cluster.py stop; exit $$rc
 
 # Stop the embedded PostgreSQL (its data stays in var/pg).
 clean-db:

@@ -65,7 +65,21 @@ def make_engine(
     )
     event.listen(engine, "checkout", _refuse_dead_connection)
     event.listen(engine, "checkin", _transactions_back_on)
+    event.listen(engine, "first_connect", lambda dbapi_connection, _record: _learn_citus(engine, dbapi_connection))
     return engine
+
+
+def _learn_citus(engine: Engine, dbapi_connection) -> None:
+    """Whether the database is a Citus coordinator, learnt on the pool's first connection
+    (tenancy/citus.py `is_citus` reads it; the tenant switch differs there)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')")
+        engine._wijknet_citus = bool(cursor.fetchone()[0])  # type: ignore[attr-defined]
+    finally:
+        cursor.close()
+        if not getattr(dbapi_connection, "autocommit", True):
+            dbapi_connection.rollback()  # the driver opened a transaction for the question: none is left open
 
 
 def _refuse_dead_connection(dbapi_connection, _record, _proxy) -> None:
@@ -83,10 +97,11 @@ def _refuse_dead_connection(dbapi_connection, _record, _proxy) -> None:
         raise exc.DisconnectionError("the server spoke on an idle connection (terminated or restarted)")
 
 
-def _transactions_back_on(dbapi_connection, _record) -> None:
+def _transactions_back_on(dbapi_connection, record) -> None:
     """A tenant transaction sends its own BEGIN with the switch (tenancy/uow.py,
     `_begin_and_switch`) and puts the driver in autocommit for that; every connection goes
     back into the pool with psycopg's transactions on again."""
+    record.info.pop("wijknet_switch_autocommit", None)  # tenancy/uow.py SWITCH_AUTOCOMMIT
     if dbapi_connection is not None and getattr(dbapi_connection, "autocommit", False):
         try:
             dbapi_connection.autocommit = False

@@ -33,7 +33,21 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MIGRATIONS = os.path.join(REPO, "migrations")
 
 
+def _citus_url() -> str | None:
+    """A Citus coordinator (superuser) whose maintenance database lists its workers: the
+    `-m citus` tier (tests/support/citus_cluster.py starts one on loopback)."""
+    configured = os.environ.get("WIJKNET_CITUS_URL")
+    if not configured:
+        return None
+    return make_url(configured).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+CITUS_URL = _citus_url()
+
+
 def _server_url() -> str:
+    if CITUS_URL:
+        return CITUS_URL
     configured = os.environ.get("DATABASE_URL")
     if configured:
         return make_url(configured).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -57,21 +71,63 @@ def server_url() -> str:
     return _server_url()
 
 
+def _citus_workers(admin: str) -> list[tuple[str, int]]:
+    with psycopg.connect(admin, autocommit=True) as conn:
+        has_citus = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'citus'").fetchone()
+        rows = (
+            has_citus
+            and conn.execute(
+                "SELECT nodename, nodeport FROM pg_dist_node WHERE groupid <> 0 AND noderole = 'primary' ORDER BY nodeid"
+            ).fetchall()
+        )
+    if not rows:
+        raise pytest.UsageError(f"WIJKNET_CITUS_URL: the coordinator's maintenance database lists no workers ({admin}).")
+    return [(host, port) for host, port in rows]
+
+
+def _node_conninfo(server_url: str, host: str, port: int, database: str) -> str:
+    return (
+        make_url(server_url)
+        .set(drivername="postgresql", host=host, port=port, database=database)
+        .render_as_string(hide_password=False)
+    )
+
+
 @contextmanager
 def fresh_database(server_url: str):
-    """A new database on the server, dropped afterwards with the tenant roles it made."""
+    """A new database on the server, dropped afterwards with the tenant roles it made. On a
+    Citus coordinator (WIJKNET_CITUS_URL) the database is made on every node and made a
+    Citus database with the coordinator's workers."""
     name = f"wijknet_test_{secrets.token_hex(4)}"
     admin = _conninfo(server_url, "postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        _drop_stale(conn)
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    coordinator = make_url(server_url)
+    workers = _citus_workers(admin) if CITUS_URL else []
+    nodes = [_node_conninfo(server_url, host, port, "postgres") for host, port in workers]
+    for node in [admin, *nodes]:
+        with psycopg.connect(node, autocommit=True) as conn:
+            _drop_stale(conn)
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    if workers:
+        for node in nodes:
+            with psycopg.connect(
+                make_url(node).set(database=name).render_as_string(hide_password=False), autocommit=True
+            ) as conn:
+                conn.execute("CREATE EXTENSION citus")
+        with psycopg.connect(_conninfo(server_url, name), autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION citus")
+            conn.execute("SELECT citus_set_coordinator_host(%s, %s)", (coordinator.host or "127.0.0.1", coordinator.port or 5432))
+            for host, port in workers:
+                conn.execute("SELECT citus_add_node(%s, %s)", (host, port))
     try:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            for (role,) in conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (name + "\\_t\\_%",)).fetchall():
-                conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+        for node in [admin, *nodes]:
+            with psycopg.connect(node, autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+                for (role,) in conn.execute(
+                    "SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (name + "\\_t\\_%",)
+                ).fetchall():
+                    conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
 @pytest.fixture(scope="session")
@@ -250,3 +306,32 @@ def board_tenant_with_posts(engine, make_tenant, make_member):
         ]
         react(session, posts[0], members[1], kind="help", message="Ik kom helpen.")
     return tenant
+
+
+# --- the Citus tier ------------------------------------------------------------------------
+# `-m citus` runs the tenancy tests, the board's pages and API and the Citus-only tests (a
+# live tenant move) on a Citus coordinator named by WIJKNET_CITUS_URL. Citus-only tests need
+# that coordinator: without it they are left out and the summary says so.
+CITUS_TIER = ("tests/tenants/board/test_pages_and_api.py",)
+
+
+def pytest_collection_modifyitems(config, items):
+    citus_only = pytest.mark.citus_only.name
+    left_out = []
+    for item in items:
+        if item.get_closest_marker("tenancy") or item.nodeid.startswith(CITUS_TIER) or item.get_closest_marker(citus_only):
+            item.add_marker(pytest.mark.citus)
+        if item.get_closest_marker(citus_only) and not CITUS_URL:
+            left_out.append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item not in left_out]
+        config._wijknet_citus_left_out = len(left_out)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    left_out = getattr(config, "_wijknet_citus_left_out", 0)
+    if left_out:
+        terminalreporter.write_line(
+            f"{left_out} Citus-only test(s) left out: WIJKNET_CITUS_URL names no Citus coordinator (see docs/scale-out.md)."
+        )

@@ -53,4 +53,4 @@ def test_the_network_stays_in_the_netherlands_and_both_database_modes_exist():
     assert re.search(r'variable "location".*?default\s*=\s*"westeurope"', files["variables.tf"], re.S)
     database = files["database.tf"]
     assert 'mode                      = "ZoneRedundant"' in database and "geo_redundant_backup_enabled  = true" in database
-    assert "citus.enable_schema_based_sharding" in database and 'var.database_mode == "citus"' in database
+    assert '"citus.enable_schema_based_sharding" = "off"' in database and 'var.database_mode == "citus"' in database

@@ -87,7 +87,10 @@ resource "azapi_resource" "citus" {
 
 resource "azapi_resource" "citus_settings" {
   for_each = var.database_mode == "citus" ? {
-    "citus.enable_schema_based_sharding" = "on"
+    # Off for the server: wijknet turns it on for each lab's schema, in the transaction that
+    # makes it; on for every session, platform migrations would make distributed schemas too
+    # (issue 15, F4/F5; `wijknet db upgrade` refuses to run with it on). docs/scale-out.md.
+    "citus.enable_schema_based_sharding" = "off"
     # Worker connections are kept per user; tenant roles would pile them up (issue 15, F6).
     "citus.max_cached_conns_per_worker" = "0"
     "require_secure_transport"          = "on"

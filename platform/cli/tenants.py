@@ -68,6 +68,12 @@ def tenants_create(slug, name, type_, region, tagline, plan, modules, admin_emai
         raise click.ClickException(str(exc)) from None
     state.directory.forget(slug)
     click.echo(f"created {tenant.slug} (id {tenant.id}, schema {tenant.schema_name}, role {tenant.role_name})")
+    from ..tenancy.citus import is_citus, tenant_node
+
+    if is_citus(state.engine):
+        with state.engine.connect() as conn:
+            node = tenant_node(conn, tenant.schema_name)
+        click.echo(f"on Citus: a distributed schema, placed on worker {node.address if node else '?'}")
     if admin_email:
         if shown.get("link"):
             click.echo(f"invitation for {admin_email} as administrator (emailed; valid 14 days):")
@@ -242,3 +248,74 @@ def tenants_import(path: str, slug: str, name: str | None) -> None:
     state.directory.forget(slug)
     click.echo(f"imported into {tenant.slug} (schema {tenant.schema_name}): {sum(counts.values())} rows in {len(counts)} tables")
     click.echo("Its people are not members here yet: invite them (wijknet users add, or the admin console).")
+
+
+@tenants.command("move")
+@click.option("--slug", required=True)
+@click.option("--to-node", "to_node", required=True, help="The worker: its node id or host:port (see `wijknet tenants nodes`).")
+@click.option(
+    "--mode",
+    type=click.Choice(["auto", "force_logical", "block_writes"]),
+    default="auto",
+    show_default=True,
+    help="auto: writes go on during the copy and wait only for the switch-over.",
+)
+def tenants_move(slug: str, to_node: str, mode: str) -> None:
+    """Move a living lab's schema to another Citus worker (Citus only; docs/scale-out.md)."""
+    from ..tenancy.citus import CitusError, move_tenant
+
+    state = _state()
+    try:
+        moved = move_tenant(state.engine, slug, to_node, actor=_actor(), mode=mode)
+    except CitusError as exc:
+        raise click.ClickException(str(exc)) from None
+    if moved.source.id == moved.target.id:
+        click.echo(f"{slug} ({moved.schema}) is already on {moved.target.address}: nothing moved.")
+        return
+    click.echo(f"moved {slug} ({moved.schema}) from {moved.source.address} to {moved.target.address} in {moved.seconds:.1f} s")
+
+
+@tenants.command("nodes")
+def tenants_nodes() -> None:
+    """The Citus workers and how many living labs each holds (Citus only)."""
+    from ..tenancy.citus import CitusError, labs_per_node
+
+    try:
+        rows = labs_per_node(_state().engine)
+    except CitusError as exc:
+        raise click.ClickException(str(exc)) from None
+    for node, labs in rows:
+        click.echo(f"{node.id:>4}  {node.address:<24} {labs} living lab(s)")
+
+
+@tenants.command("backup")
+@click.option("--slug", required=True)
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True), help="The SQL file to write.")
+def tenants_backup(slug: str, out: str) -> None:
+    """A living lab's schema as a pg_dump script (restore it with `tenants restore`)."""
+    from ..tenancy.backup import BackupError, backup_tenant
+
+    try:
+        path = backup_tenant(_state().engine, slug, out)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backed up {slug}: {path.stat().st_size // 1024} kB -> {path}")
+
+
+@tenants.command("restore")
+@click.option("--slug", required=True)
+@click.option("--file", "path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask: the lab's current data is replaced.")
+def tenants_restore(slug: str, path: str, yes: bool) -> None:
+    """Replace a living lab's data by a backup of it, in one transaction (on Citus too)."""
+    from ..tenancy.backup import BackupError, restore_tenant
+
+    if not yes and not click.confirm(f"Replace every table of {slug} by the backup in {path}?"):
+        raise click.ClickException("Not confirmed; nothing was restored.")
+    state = _state()
+    try:
+        restore_tenant(state.engine, slug, path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    state.directory.forget(slug)
+    click.echo(f"restored {slug} from {path}")

@@ -182,11 +182,12 @@ def import_rows(engine: Engine, ref, archive: zipfile.ZipFile, manifest: dict) -
                 session.execute(pg_insert(table), rows)
             for column in columns:
                 if column.identity is not None:
+                    # Two statements: on Citus the max is read on the worker holding the
+                    # table, the sequence lives on the coordinator.
+                    highest = session.execute(text(f'SELECT max("{column.name}") FROM "{table.name}"')).scalar()
                     session.execute(
-                        text(
-                            f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', '{column.name}'),"
-                            f' GREATEST((SELECT max("{column.name}") FROM "{table.name}"), 1))'
-                        )
+                        text(f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', '{column.name}'), :value)"),
+                        {"value": max(highest or 1, 1)},
                     )
             counts[table.name] = len(rows)
     return counts

@@ -20,6 +20,7 @@ from typing import Callable, Iterable
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from .citus import allow_tenant_triggers, is_citus
 from .names import quote_ident
 
 FILE_TEMPLATE = "%%(year)d%%(month).2d%%(day).2d_%%(hour).2d%%(minute).2d_%%(rev)s_%%(slug)s"
@@ -192,6 +193,9 @@ def migrate_tenant(engine: Engine, tenant: TenantToMigrate, migrations_dir: str)
                 ),
                 {"role": tenant.role_name, "path": quote_ident(tenant.schema_name) + ", pg_temp", "lock_timeout": LOCK_TIMEOUT},
             )
+            if is_citus(engine):
+                allow_tenant_triggers(conn)
+                conn.execute(text("SET LOCAL citus.max_cached_conns_per_worker = 0"))  # as the tenant switch does
             ctx = MigrationContext.configure(
                 conn,
                 opts={

@@ -21,6 +21,7 @@ from ..billing.plans import load_plans
 from ..db import locked
 from ..errors import DomainError
 from ..modules import all_modules, tenant_metadata
+from .citus import allow_tenant_triggers, distribute_schema_step, is_citus
 from .lookups import tenant_ref
 from .migrate import stamp_tenant, tenant_head
 from .models import PLANS, TENANT_TYPES, ModuleSetting, StaffAuditEntry, Tenant
@@ -99,8 +100,10 @@ def provision_tenant(
     tenant_id = _register(engine, spec, role_prefix, actor)
     with engine.connect() as conn:
         tenant = _load(conn, tenant_id)
-    _create_role(engine, tenant.role_name)
-    _create_schema_and_tables(engine, tenant, migrations_dir)
+    citus = is_citus(engine)
+    _create_role(engine, tenant.role_name, login=citus)
+    _create_schema(engine, tenant, distributed=citus)
+    _create_tables(engine, tenant, migrations_dir, citus=citus)
     if starter_kit is not None:
         apply_starter_kit(engine, starter_kit, tenant_id)
     if first_admin is not None:
@@ -169,18 +172,38 @@ def _register(engine: Engine, spec: TenantSpec, prefix: str, actor: str) -> int:
         return tenant.id
 
 
-def _create_role(engine: Engine, role: str) -> None:
+def _create_role(engine: Engine, role: str, *, login: bool) -> None:
+    """The tenant's role, with no privilege of its own. NOLOGIN on plain PostgreSQL; on Citus
+    it may log in (Citus connects to the workers as the tenant's role) but has no password,
+    so only the node-to-node rules of pg_hba.conf let it in (docs/decisions/0006)."""
+    can_login = "LOGIN" if login else "NOLOGIN"
     with engine.begin() as conn:
-        exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar()
-        if not exists:
-            conn.execute(text(f"CREATE ROLE {quote_ident(role)} NOLOGIN"))
+        exists = conn.execute(text("SELECT rolcanlogin FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
+        if exists is None:
+            conn.execute(text(f"CREATE ROLE {quote_ident(role)} {can_login}"))
+        elif exists[0] != login:
+            conn.execute(text(f"ALTER ROLE {quote_ident(role)} {can_login}"))
         is_member = conn.execute(text("SELECT pg_has_role(current_user, :r, 'MEMBER')"), {"r": role}).scalar()
         if not is_member:
             conn.execute(text(f"GRANT {quote_ident(role)} TO CURRENT_USER"))
 
 
-def _create_schema_and_tables(engine: Engine, tenant: Tenant, migrations_dir: str) -> None:
-    """Schema, tables, version stamp, registry version and tenant defaults: one transaction.
+def _create_schema(engine: Engine, tenant: Tenant, *, distributed: bool) -> None:
+    """The empty schema, owned by the tenant's role: a transaction of its own, committed
+    before the tables are made (on Citus the tenant role's own connection to the worker
+    must see it; docs/scale-out.md). On Citus it is made a distributed schema here, for
+    this transaction only. Made whole or not at all, so a re-run finds it or makes it."""
+    with engine.begin() as conn:
+        if distributed:
+            distribute_schema_step(conn)
+        conn.execute(
+            text(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(tenant.schema_name)} AUTHORIZATION {quote_ident(tenant.role_name)}")
+        )
+
+
+def _create_tables(engine: Engine, tenant: Tenant, migrations_dir: str, *, citus: bool = False) -> None:
+    """Tables, version stamp, registry version and tenant defaults: one transaction, so the
+    schema is either empty (a re-run makes it all) or complete with its stamp.
 
     The registry is written first, as the application role; after the switch everything
     runs as the tenant role. The application role never reads a tenant object (a tenant
@@ -195,15 +218,19 @@ def _create_schema_and_tables(engine: Engine, tenant: Tenant, migrations_dir: st
             text("UPDATE platform.tenants SET schema_version = :head WHERE id = :id"),
             {"head": tenant_head(migrations_dir), "id": tenant.id},
         )
-        conn.execute(
-            text(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(tenant.schema_name)} AUTHORIZATION {quote_ident(tenant.role_name)}")
-        )
         # From here on the tenant role owns what is created.
         switch_to_tenant(conn, tenant_ref(tenant, modules=()), statuses=("provisioning",))
         # Every table and index in one round trip (the simple protocol takes many
         # statements): nothing of the schema can exist yet, this transaction makes it whole.
+        # Citus passes a DDL command's text on to the worker as one prepared statement,
+        # which takes a single command: there they go one by one.
         with conn.connection.dbapi_connection.cursor() as cursor:
-            cursor.execute(tenant_ddl(tenant_metadata()))
+            if not citus:
+                cursor.execute(tenant_ddl(tenant_metadata()))
+            else:
+                allow_tenant_triggers(conn)
+                for statement in tenant_ddl_statements(tenant_metadata()):
+                    cursor.execute(statement, prepare=False)
         stamp_tenant(conn, tenant.schema_name, migrations_dir)
         conn.execute(text("INSERT INTO audit_log (action, detail) VALUES ('tenant.provisioned', '{}'::jsonb)"))
 
@@ -212,11 +239,15 @@ def tenant_ddl(metadata) -> str:
     """Everything `metadata.create_all` would send for the tenant tables (tables, indexes,
     the DDL hung on them such as the ledger's triggers), as one script; made once per set
     of tables."""
+    return ";\n".join(tenant_ddl_statements(metadata))
+
+
+def tenant_ddl_statements(metadata) -> tuple[str, ...]:
     return _ddl_for(metadata, tuple(sorted(metadata.tables)))
 
 
 @lru_cache(maxsize=4)
-def _ddl_for(metadata, _tables: tuple[str, ...]) -> str:
+def _ddl_for(metadata, _tables: tuple[str, ...]) -> tuple[str, ...]:
     from sqlalchemy import create_mock_engine
     from sqlalchemy.dialects import postgresql
 
@@ -228,7 +259,7 @@ def _ddl_for(metadata, _tables: tuple[str, ...]) -> str:
         "postgresql://", lambda sql, *_a, **_kw: statements.append(str(sql.compile(dialect=dialect)).strip())
     )
     metadata.create_all(recorder, checkfirst=False)
-    return ";\n".join(statements)
+    return tuple(statements)
 
 
 def _activate(engine: Engine, tenant_id: int) -> None:

@@ -23,12 +23,14 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from .citus import is_citus
+
 # One statement, one round trip, as the transaction's first: it reads the tenant's role,
 # schema and status from the registry (as the application role, before the role changes),
 # so a tenant deleted or suspended a moment ago in another process is seen at once.
 # `pg_temp` is named last: a temporary table can never shadow one of the tenant's tables.
 # Read-only: suspended, or payment overdue for longer than the grace period (billing).
-SWITCH_SQL = text(
+_SWITCH = (
     "SELECT set_config('role', t.role_name, true),"
     " set_config('search_path', quote_ident(t.schema_name) || ', pg_temp', true),"
     " set_config('transaction_read_only',"
@@ -36,20 +38,46 @@ SWITCH_SQL = text(
     "     (CASE WHEN t.billing_status IN ('past_due', 'canceled') THEN t.past_due_since"
     "           WHEN t.billing_status = 'trialing' AND t.stripe_subscription_id IS NULL THEN t.trial_ends_at END)"
     "       < now() - make_interval(days => :grace))"
-    "   THEN 'on' ELSE 'off' END, true)"
+    "   THEN 'on' ELSE 'off' END, true){citus}"
     " FROM platform.tenants t WHERE t.id = :id AND t.status = ANY(:statuses)"
 )
+SWITCH_SQL = text(_SWITCH.format(citus=""))
+# On Citus the tenant role's connections to the workers are closed when its transaction
+# ends: Citus keys them by user, so cached ones would pile up as backends x tenants
+# (docs/scale-out.md, connection budget). Set for this transaction only.
+CITUS_SWITCH_SQL = text(_SWITCH.format(citus=", set_config('citus.max_cached_conns_per_worker', '0', true)"))
 SERVABLE = ("active", "suspended")
 # The same switch with its values written into the text (quoted by psycopg), so it can travel
 # with BEGIN as one simple query: the simple protocol takes several statements, but no
 # parameters.
-SWITCH_WITH_BEGIN = pgsql.SQL(
-    "BEGIN; "
-    + SWITCH_SQL.text.replace(":system", "{system}")
-    .replace(":grace", "{grace}")
-    .replace(":id", "{id}")
-    .replace(":statuses", "{statuses}")
-)
+
+
+def _with_begin(switch) -> pgsql.SQL:
+    return pgsql.SQL(
+        "BEGIN; "
+        + switch.text.replace(":system", "{system}")
+        .replace(":grace", "{grace}")
+        .replace(":id", "{id}")
+        .replace(":statuses", "{statuses}")
+    )
+
+
+SWITCH_WITH_BEGIN = _with_begin(SWITCH_SQL)
+CITUS_SWITCH_WITH_BEGIN = _with_begin(CITUS_SWITCH_SQL)
+
+
+# Marks a pooled connection whose driver autocommit was turned on by the switch (db.py turns
+# it off again when the connection returns to the pool).
+SWITCH_AUTOCOMMIT = "wijknet_switch_autocommit"
+
+
+def _refuse_outside_a_transaction(connection: Connection) -> None:
+    """The switch holds for its transaction only: on a connection in autocommit (an
+    AUTOCOMMIT isolation level asked by its holder) it would hold for nothing, and the next
+    statement would run as the application. Fail closed."""
+    pgconn = getattr(connection.connection.dbapi_connection, "pgconn", None)
+    if pgconn is not None and pgconn.transaction_status != pq.TransactionStatus.INTRANS:
+        raise NoTenant("A tenant's statements need a transaction: this connection is in autocommit.")
 
 
 class NoTenant(RuntimeError):
@@ -107,14 +135,16 @@ def switch_to_tenant(
     unless `system` (the platform's own upkeep, e.g. copying a membership). Raises
     TenantGone when the registry no longer has the tenant in one of `statuses`."""
     params = {"id": tenant.id, "system": system, "statuses": list(statuses), "grace": tenant.grace_days}
-    found = _begin_and_switch(connection, params)
+    citus = is_citus(connection.engine)
+    found = _begin_and_switch(connection, params, CITUS_SWITCH_WITH_BEGIN if citus else SWITCH_WITH_BEGIN)
     if found is None:
-        found = connection.execute(SWITCH_SQL, params).first()
+        found = connection.execute(CITUS_SWITCH_SQL if citus else SWITCH_SQL, params).first()
+        _refuse_outside_a_transaction(connection)
     if not found:
         raise TenantGone(f"Living lab {tenant.slug!r} is gone.")
 
 
-def _begin_and_switch(connection: Connection, params: dict) -> bool | None:
+def _begin_and_switch(connection: Connection, params: dict, switch: pgsql.SQL) -> bool | None:
     """Open the transaction and switch in one round trip, when nothing has been sent yet.
 
     psycopg sends its BEGIN as a round trip of its own before the first statement; here the
@@ -127,15 +157,19 @@ def _begin_and_switch(connection: Connection, params: dict) -> bool | None:
     an isolation level or read-only mode asked of the driver, or not psycopg."""
     dbapi = connection.connection.dbapi_connection
     pgconn = getattr(dbapi, "pgconn", None)
+    # The driver's autocommit may be ours, left from an earlier tenant transaction on a
+    # connection its holder kept (a pooled one is reset when it comes back).
+    autocommit_of_others = dbapi.autocommit and not connection.connection.info.get(SWITCH_AUTOCOMMIT)
     if (
         pgconn is None
-        or dbapi.autocommit
+        or autocommit_of_others
         or pgconn.transaction_status != pq.TransactionStatus.IDLE
         or (dbapi.isolation_level, dbapi.read_only, dbapi.deferrable) != (None, None, None)
     ):
         return None
-    query = SWITCH_WITH_BEGIN.format(**{name: pgsql.Literal(value) for name, value in params.items()})
+    query = switch.format(**{name: pgsql.Literal(value) for name, value in params.items()})
     dbapi.autocommit = True
+    connection.connection.info[SWITCH_AUTOCOMMIT] = True
     try:
         with dbapi.cursor() as cursor:
             cursor.execute(query, prepare=False)

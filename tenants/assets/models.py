@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wijknet.platform.db import TenantBase
+from wijknet.platform.sql_script import statements
 
 ASSET_KINDS = ("house", "car", "room", "tool", "other")
 ASSET_STATUSES = ("available", "maintenance", "retired")
@@ -193,9 +194,9 @@ class CalendarFeed(TenantBase):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-# Shares of one moment sum to 100 % (also in migration t0007; tests compare the two).
+# Shares of one moment sum to 100 % (also in migrations t0007 and t0011; tests compare the two).
 SHARES_SQL = """
-CREATE FUNCTION asset_shares_check_total() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION asset_shares_check_total() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
   total bigint;
 BEGIN
@@ -208,7 +209,7 @@ BEGIN
   RETURN NULL;
 END $$;
 
-CREATE FUNCTION asset_shares_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION asset_shares_refuse_change() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   IF TG_OP = 'DELETE' AND NOT EXISTS (SELECT 1 FROM assets WHERE id = OLD.asset_id) THEN
     RETURN OLD;  -- the asset itself is being removed
@@ -225,4 +226,5 @@ CREATE TRIGGER asset_shares_append_only BEFORE UPDATE OR DELETE ON asset_shares
 
 @event.listens_for(AssetShare.__table__, "after_create")
 def _create_share_rules(_table, connection, **_kw) -> None:
-    connection.execute(text(SHARES_SQL))
+    for statement in statements(SHARES_SQL):
+        connection.execute(text(statement))

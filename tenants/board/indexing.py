@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -58,10 +58,11 @@ def read_post(session: Session, post: Post) -> _Read:
         "vector": vector.tobytes(),
         "title_vector": title_vector.tobytes(),
     }
+    insert = pg_insert(PostIndex).values(post_id=post.id, **values)
+    # The new row's own time (its column default), not now() in the SET clause: Citus takes
+    # only immutable functions there.
     session.execute(
-        pg_insert(PostIndex)
-        .values(post_id=post.id, **values)
-        .on_conflict_do_update(index_elements=["post_id"], set_=dict(values, indexed_at=func.now()))
+        insert.on_conflict_do_update(index_elements=["post_id"], set_=dict(values, indexed_at=insert.excluded.indexed_at))
     )
     return _Read(post.id, post.language, terms, vector, title_vector)
 

@@ -18,6 +18,7 @@ from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Identi
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wijknet.platform.db import TenantBase
+from wijknet.platform.sql_script import statements
 
 ACCOUNT_KINDS = ("asset", "liability", "equity", "income", "expense")
 
@@ -68,24 +69,25 @@ class LedgerLine(TenantBase):
     memo: Mapped[str | None] = mapped_column(Text)
 
 
-# The journal's rules in the database (also in migration t0006; tests compare the two).
+# The journal's rules in the database (also in migrations t0006 and t0011; tests compare the two).
 GUARDS_SQL = """
-CREATE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-  RAISE EXCEPTION 'the ledger is append-only: % on % is refused; correct it with a reversing entry', TG_OP, TG_TABLE_NAME
+  RAISE EXCEPTION 'the ledger is append-only: % on % is refused; correct it with a reversing entry',
+    TG_OP, regexp_replace(TG_TABLE_NAME, '_[0-9]+$', '')  -- on Citus the trigger runs on a shard: ledger_lines_102008
     USING ERRCODE = 'restrict_violation';
 END $$;
 
-CREATE FUNCTION ledger_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION ledger_check_balanced() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
   entry bigint;
   total bigint;
   lines integer;
 BEGIN
-  IF TG_TABLE_NAME = 'ledger_entries' THEN
-    entry := NEW.id;
-  ELSE
+  IF to_jsonb(NEW) ? 'entry_id' THEN  -- a line (not the table's name: on Citus that is a shard's)
     entry := NEW.entry_id;
+  ELSE
+    entry := NEW.id;
   END IF;
   SELECT coalesce(sum(amount_cents), 0), count(*) INTO total, lines FROM ledger_lines WHERE entry_id = entry;
   IF lines < 2 OR total <> 0 THEN
@@ -112,4 +114,5 @@ CREATE CONSTRAINT TRIGGER ledger_lines_balanced AFTER INSERT ON ledger_lines
 
 @event.listens_for(LedgerLine.__table__, "after_create")
 def _create_guards(_table, connection, **_kw) -> None:
-    connection.execute(text(GUARDS_SQL))  # text(): the driver's % escaping is done for us
+    for statement in statements(GUARDS_SQL):
+        connection.execute(text(statement))  # text(): the driver's % escaping is done for us

@@ -3,6 +3,7 @@
 before anything of the next request is sent."""
 
 import re
+import time
 
 import pytest
 from flask import g, request
@@ -19,7 +20,7 @@ FORM = {"kind": "need", "title": "Wie helpt met snoeien?", "body": "Mijn heg is 
 
 def _kill(engine, pid):
     with engine.connect() as other:
-        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        other.execute(text("SELECT pg_terminate_backend(CAST(:pid AS int))"), {"pid": pid})
         other.commit()
 
 
@@ -83,11 +84,24 @@ def test_connections_killed_between_requests_are_replaced(client, engine, make_t
     tenant = make_tenant()
     assert client.get(f"/t/{tenant.slug}/").status_code == 200
     with engine.connect() as conn:
-        conn.execute(
-            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid()"),
-            {"db": make_url(database_url).database},
+        killed = (
+            conn.execute(
+                text(
+                    "WITH others AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid())"
+                    " SELECT pid FROM others WHERE pg_terminate_backend(pid)"
+                ),
+                {"db": make_url(database_url).database},
+            )
+            .scalars()
+            .all()
         )
         conn.commit()
+        # Between requests: the killed backends have ended (their sockets said so) before the next.
+        for _ in range(100):
+            if not conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:p)"), {"p": killed}).scalar():
+                break
+            conn.commit()
+            time.sleep(0.05)
     for _ in range(3):
         assert client.get(f"/t/{tenant.slug}/").status_code == 200
 

@@ -9,6 +9,8 @@ Create Date: 2026-11-25 09:00:00
 import sqlalchemy as sa
 from alembic import op
 
+from wijknet.platform.sql_script import statements
+
 revision = "t0006"
 down_revision = "t0005"
 branch_labels = None
@@ -105,7 +107,8 @@ def upgrade() -> None:
     op.create_index("ix_ledger_lines_account_id_entry_id", "ledger_lines", ["account_id", "entry_id"], unique=False)
     op.create_index(op.f("ix_ledger_lines_entry_id"), "ledger_lines", ["entry_id"], unique=False)
     op.create_index(op.f("ix_ledger_lines_subject"), "ledger_lines", ["subject"], unique=False)
-    op.execute(GUARDS_SQL)
+    for statement in statements(GUARDS_SQL):  # one at a time: Citus passes each on to a worker
+        op.execute(statement)
 
 
 def downgrade() -> None:

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from wijknet.platform.sql_script import statements
+
 revision = "t0007"
 down_revision = "t0006"
 branch_labels = None
@@ -225,7 +227,8 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_asset_maintenance_asset_id"), "asset_maintenance", ["asset_id"], unique=False)
 
-    op.execute(SHARES_SQL)
+    for statement in statements(SHARES_SQL):  # one at a time: Citus passes each on to a worker
+        op.execute(statement)
 
 
 def downgrade() -> None:

@@ -1,12 +1,13 @@
 """SPEC §2.1: isolation enforced by PostgreSQL privileges inside the tenant unit of work."""
 
 import pytest
+from psycopg import pq
 from sqlalchemy import select, text
 from sqlalchemy.exc import InternalError, ProgrammingError
 
 from wijknet.platform.tenancy.names import quote_ident
 from wijknet.platform.tenancy.operations import add_member, ensure_user
-from wijknet.platform.tenancy.uow import NoTenant, TenantSession, tenant_unit_of_work
+from wijknet.platform.tenancy.uow import NoTenant, TenantSession, switch_to_tenant, tenant_unit_of_work
 from wijknet.tenants.core.models import Member
 
 pytestmark = pytest.mark.tenancy
@@ -144,3 +145,24 @@ def test_tenant_roles_cannot_read_table_statistics(engine, two_tenants):
     with tenant_unit_of_work(engine, a) as session:  # pg_stats is filtered by privilege already
         seen = session.execute(text("SELECT DISTINCT schemaname FROM pg_stats WHERE schemaname LIKE 't\\_%'")).scalars().all()
         assert b.schema_name not in seen
+
+
+def test_a_connection_kept_across_tenant_transactions_is_switched_in_each(engine, two_tenants):
+    """The switch travels with BEGIN and puts the driver in autocommit for its transaction;
+    a holder that keeps the connection (not back to the pool in between) must still get a
+    real, switched transaction the next time — found by bench/citus_connections.py."""
+    a, b = two_tenants
+    with engine.connect() as conn:
+        for tenant in (a, b, a):
+            with conn.begin():
+                switch_to_tenant(conn, tenant)
+                who, names = conn.execute(text("SELECT current_user, (SELECT array_agg(display_name) FROM members)")).one()
+                assert who == tenant.role_name and names == (["ann"] if tenant is a else ["bob"])
+                assert conn.connection.dbapi_connection.pgconn.transaction_status == pq.TransactionStatus.INTRANS
+
+
+def test_the_switch_refuses_a_connection_in_autocommit(engine, two_tenants):
+    a, _ = two_tenants
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with pytest.raises(NoTenant, match="need a transaction"):
+            switch_to_tenant(conn, a)

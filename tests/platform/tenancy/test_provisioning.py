@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from wijknet.platform.modules import tenant_metadata
 from wijknet.platform.tenancy import provisioning
 from wijknet.platform.tenancy.models import ModuleSetting, StaffAuditEntry, Tenant
 from wijknet.platform.tenancy.names import normalise_host, role_name, role_prefix, schema_name, slug_problem
@@ -15,6 +16,8 @@ from wijknet.tenants.board.schemas import DEFAULT_CATEGORIES as DEFAULT_BOARD_CA
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "migrations")
 
 pytestmark = pytest.mark.tenancy
+
+TABLES_AT_HEAD = len(tenant_metadata().tables) + 1  # and alembic_version
 
 
 def _state(engine, slug):
@@ -30,6 +33,10 @@ def _state(engine, slug):
             "schema": bool(conn.execute(text("SELECT 1 FROM pg_namespace WHERE nspname = :s"), {"s": row.schema_name}).scalar()),
             "stamped": conn.execute(
                 text("SELECT to_regclass(:t) IS NOT NULL"), {"t": f'"{row.schema_name}".alembic_version'}
+            ).scalar(),
+            "tables": conn.execute(
+                text("SELECT count(*) FROM pg_class WHERE relnamespace = to_regnamespace(:s) AND relkind = 'r'"),
+                {"s": row.schema_name},
             ).scalar(),
             "version": row.schema_version,
         }
@@ -94,7 +101,14 @@ def test_bad_fields_refused_with_clear_message(engine, prefix, field, value, mes
 def test_provisioning_makes_everything_and_seeds_defaults(engine, make_tenant):
     tenant = make_tenant(slug="full-check", modules=("board", "assets"))
     state = _state(engine, "full-check")
-    assert state == {"status": "active", "role": True, "schema": True, "stamped": True, "version": state["version"]}
+    assert state == {
+        "status": "active",
+        "role": True,
+        "schema": True,
+        "stamped": True,
+        "tables": TABLES_AT_HEAD,
+        "version": state["version"],
+    }
     assert state["version"].startswith("t")
     with Session(engine) as session:
         settings = {m.module: m for m in session.scalars(select(ModuleSetting).where(ModuleSetting.tenant_id == tenant.id))}
@@ -115,7 +129,7 @@ class Crash(Exception):
     pass
 
 
-@pytest.mark.parametrize("step", ["_create_role", "_create_schema_and_tables", "_activate"])
+@pytest.mark.parametrize("step", ["_create_role", "_create_schema", "_create_tables", "_activate"])
 def test_interrupted_provisioning_is_finished_by_running_again(engine, prefix, monkeypatch, step):
     slug = f"crash-{step.strip('_').replace('_', '-')}"[:40]
     spec = TenantSpec(slug=slug, name="Crash test", modules=("board",))
@@ -129,7 +143,8 @@ def test_interrupted_provisioning_is_finished_by_running_again(engine, prefix, m
             provision_tenant(engine, spec, role_prefix=prefix, migrations_dir=MIGRATIONS)
     half = _state(engine, slug)
     assert half["status"] == "provisioning"
-    assert half["stamped"] == (step == "_activate")  # crashed before or after the schema step
+    assert half["stamped"] == (step == "_activate")  # crashed before or after the tables step
+    assert half["schema"] == (step in ("_create_tables", "_activate"))
 
     tenant = provision_tenant(engine, spec, role_prefix=prefix, migrations_dir=MIGRATIONS)
     assert tenant.status == "active"
@@ -138,6 +153,7 @@ def test_interrupted_provisioning_is_finished_by_running_again(engine, prefix, m
         "role": True,
         "schema": True,
         "stamped": True,
+        "tables": TABLES_AT_HEAD,
         "version": tenant.schema_version,
     }
     # Run once more: nothing to do, nothing duplicated.
@@ -149,7 +165,8 @@ def test_interrupted_provisioning_is_finished_by_running_again(engine, prefix, m
 
 
 def test_crash_after_tables_before_activation_keeps_a_consistent_schema(engine, prefix, monkeypatch):
-    """The schema step is one transaction: a crash inside it leaves no half-made tables."""
+    """The tables step is one transaction: a crash inside it leaves the schema empty, and the
+    next run makes every table in it."""
     spec = TenantSpec(slug="crash-inside-ddl", name="Crash")
 
     def crash_in_stamp(*args, **kwargs):
@@ -159,7 +176,7 @@ def test_crash_after_tables_before_activation_keeps_a_consistent_schema(engine, 
     with pytest.raises(Crash):
         provision_tenant(engine, spec, role_prefix=prefix, migrations_dir=MIGRATIONS)
     state = _state(engine, "crash-inside-ddl")
-    assert state["role"] and not state["schema"]
+    assert state["role"] and state["schema"] and state["tables"] == 0 and not state["stamped"]
     monkeypatch.undo()
     assert provision_tenant(engine, spec, role_prefix=prefix, migrations_dir=MIGRATIONS).status == "active"
 

@@ -102,7 +102,7 @@ def test_a_connection_killed_while_idle_is_replaced_without_a_ping(one_connectio
     with tenant_unit_of_work(one_connection, tenant) as session:
         first = session.scalar(text("SELECT pg_backend_pid()"))
     with psycopg.connect(one_connection.url.set(drivername="postgresql").render_as_string(hide_password=False)) as other:
-        other.execute("SELECT pg_terminate_backend(%s)", (first,))
+        other.execute("SELECT pg_terminate_backend(%s::int)", (first,))
         for _ in range(100):  # until the backend is gone
             if not other.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (first,)).fetchone():
                 break
@@ -122,7 +122,7 @@ def test_a_connection_that_dies_under_the_switch_is_sqlalchemys_error_and_replac
     conn = one_connection.connect()
     pid = conn.connection.dbapi_connection.info.backend_pid
     with psycopg.connect(one_connection.url.set(drivername="postgresql").render_as_string(hide_password=False)) as other:
-        other.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        other.execute("SELECT pg_terminate_backend(%s::int)", (pid,))
         for _ in range(100):
             if not other.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
                 break
