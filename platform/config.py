@@ -141,10 +141,10 @@ def load_settings(environ: dict | None = None) -> Settings:
 
 
 def _login_limit(raw: str) -> str:
-    from limits import parse_many
-
     raw = (raw or "").strip()
     if raw:
+        from limits import parse_many  # only when set: a command need not import it to start
+
         try:
             parse_many(raw)
         except ValueError:

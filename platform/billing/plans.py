@@ -6,18 +6,29 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 
-from flask_babel import lazy_gettext as _l
+
+def _l(message: str) -> str:
+    """Marks a label for the catalog (`pybabel extract -k _l`); translated when read (Plan.label)."""
+    return message
 
 
 @dataclass(frozen=True)
 class Plan:
     code: str
-    label: object
+    label_text: str  # the English text; `label` is it in the reader's language
     euro_cents_per_month: int
     trial_days: int
     modules: tuple[str, ...] | None  # None: every module
     max_members: int | None  # None: no limit
     stripe_price: str | None = None
+
+    @property
+    def label(self):
+        """Translated lazily, like flask-babel's lazy_gettext (imported here: a command that
+        reads plans without showing them does not import Flask)."""
+        from flask_babel import lazy_gettext
+
+        return lazy_gettext(self.label_text)
 
     def allows_module(self, name: str) -> bool:
         return self.modules is None or name in self.modules

@@ -11,6 +11,7 @@ Exit codes: 0 done, 1 the work failed (message on stderr), 2 wrong usage.
 from __future__ import annotations
 
 import importlib
+import sys
 
 import click
 
@@ -50,12 +51,35 @@ class LazyGroup(click.Group):
             ctx.obj = ScriptInfo(create_app=web_app)
         return self.commands.get(name)
 
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            message = database_problem(exc)
+            if message is None:
+                raise
+            raise click.ClickException(message) from None
+
     def _add_module_groups(self) -> None:
         from ..modules import all_modules, load
 
         for module in all_modules().values():
             if module.cli and module.name not in self.commands:
                 self.add_command(load(module.cli), module.name)
+
+
+def database_problem(exc: BaseException) -> str | None:
+    """What to tell a person whose command met a database that is not there or not set up
+    (a message and exit 1, not a traceback); None for any other error."""
+    sqlalchemy = sys.modules.get("sqlalchemy")
+    if sqlalchemy is None or not isinstance(exc, sqlalchemy.exc.DBAPIError):
+        return None
+    first_line = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    if isinstance(exc, sqlalchemy.exc.OperationalError) and exc.statement is None:  # the connection could not be opened
+        return f"Cannot reach the database named by DATABASE_URL: {first_line}"
+    if type(exc.orig).__name__ in ("UndefinedTable", "InvalidSchemaName") and "platform." in str(exc.statement or ""):
+        return f"This database has no wijknet tables yet ({first_line}): run `wijknet db upgrade` first."
+    return None
 
 
 @click.group(cls=LazyGroup)

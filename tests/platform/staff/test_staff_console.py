@@ -124,6 +124,7 @@ def test_the_wizard_refuses_bad_input_per_field_and_makes_nothing(staff_client, 
     body = refused.get_data(as_text=True)
     assert refused.status_code == 400 and message in body and f'id="err-{field}"' in body
     assert _lab(engine, form["slug"]) is None and _lab(engine, slug) is None
+    assert "Pilot: 90 dagen gratis" in body  # the plans in the reader's language, translated when shown
 
 
 def test_onboarding_from_a_starter_kit_invites_the_first_admin(app, staff_client, engine, make_tenant, login_as):

@@ -2,9 +2,14 @@
 
 import json
 import re
+import socket
+import subprocess
+import sys
 
 import pytest
 from sqlalchemy import text
+
+from tests.conftest import clean_env, fresh_database
 
 pytestmark = pytest.mark.tenancy
 
@@ -140,3 +145,35 @@ def test_demo_seed_is_idempotent(run_cli):
         "social_cooperative",
         "wijkbedrijf",
     }
+
+
+def test_a_database_not_set_up_or_not_there_gets_a_message_not_a_traceback(run_cli, server_url):
+    """A command on a database without the platform's tables, or on no database at all: exit 1
+    and what to do, on stderr."""
+    with fresh_database(server_url) as empty:
+        bare = run_cli("tenants", "list", extra_env={"DATABASE_URL": empty})
+    assert bare.returncode == 1 and "Traceback" not in bare.stderr
+    assert "run `wijknet db upgrade` first" in bare.stderr
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    gone = run_cli("tenants", "list", extra_env={"DATABASE_URL": f"postgresql://postgres@127.0.0.1:{port}/postgres"})
+    assert gone.returncode == 1 and "Traceback" not in gone.stderr
+    assert "Cannot reach the database named by DATABASE_URL" in gone.stderr
+
+
+def test_tenant_commands_start_without_the_web_layer(environ, engine):
+    """Issue 18: a command imports what it needs, not Flask and the web app's libraries
+    (each costs start-up; the Citus helpers once pulled Flask in through an error class)."""
+    web = ("flask", "flask_smorest", "flask_babel", "marshmallow", "authlib", "limits", "alembic", "jinja2")
+    script = (
+        "import json, sys\n"
+        "from wijknet.platform.cli import main\n"
+        "try:\n"
+        "    main(['tenants', 'list', '--json'], standalone_mode=False)\n"
+        "finally:\n"
+        f"    print(json.dumps([m for m in {web!r} if m in sys.modules]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], env=clean_env(environ), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
