@@ -21,6 +21,7 @@ MAX_ID = 2**63 - 1  # PostgreSQL BIGINT
 MAX_PAGE = 10_000
 MAX_JSON_DEPTH = 32
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,19}")  # ASCII digits, at most BIGINT's 19
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -38,7 +39,7 @@ def bounded_int(value, *, low: int = 0, high: int = MAX_ID) -> int | None:
         number = value
     else:
         text = str(value or "").strip()
-        if not text.isascii() or not text.lstrip("-").isdigit() or len(text) > 20:
+        if not _WHOLE_NUMBER.fullmatch(text):  # not "--1", "١٢", "1.5" or a hundred digits
             return None
         number = int(text)
     return number if low <= number <= high else None
@@ -53,7 +54,8 @@ def _refuse(message: str, field: str) -> None:
 
 
 def check_request() -> None:
-    """before_request, first of all: query, form and JSON body."""
+    """before_request, right after the request's id is set (observability; a refused request
+    is traced under its caller's id too) and before anything else: query, form and JSON body."""
     for key, value in request.args.items(multi=True):
         if bad_text(key) or bad_text(value):
             _refuse("The address contains characters that are not allowed (such as NUL).", "query")
@@ -117,6 +119,7 @@ def json_problem(data) -> str | None:
 
 
 def init_app(app: Flask) -> None:
-    """Before any blueprint registers: routes are compiled with the bounded converter."""
+    """Before any blueprint registers: routes are compiled with the bounded converter. After
+    observability's init_app, before every other one that adds a before_request."""
     app.url_map.converters["int"] = BoundedIntConverter
-    app.before_request_funcs.setdefault(None, []).insert(0, check_request)
+    app.before_request(check_request)
