@@ -67,6 +67,7 @@ def test_bounded_int_takes_its_edges_and_refuses_one_past_them():
 def test_path_ids_stop_at_bigint_and_at_a_routes_own_maximum(edge):
     assert edge.get(f"/things/{BIGINT_MAX}").get_data(as_text=True) == str(BIGINT_MAX)
     assert edge.get(f"/things/{BIGINT_MAX + 1}").status_code == 404
+    assert edge.get("/things/-1").status_code == 404  # ids are never negative
     assert edge.get("/few/5").get_data(as_text=True) == "5"
     assert edge.get("/few/6").status_code == 404
 

@@ -99,3 +99,42 @@ def test_a_lab_copy_that_lags_behind_is_brought_in_line_on_access(engine, make_t
     page = client.get(f"/t/{tenant.slug}/board/new")
     assert page.status_code == 200 and re.search(r'name="csrf_token"', page.get_data(as_text=True))
     assert _member(engine, tenant, user_id).display_name == "Laat"
+
+
+def test_a_lagging_copy_is_left_alone_in_a_request_that_changed_the_platform(app, engine, make_tenant):
+    """A request commits one store: when it has written the platform (a join, say), the
+    lab's copy is not repaired in it (the follow-up of that change makes the copy)."""
+    from flask import g
+
+    from wijknet.platform.tenancy.routing import platform_db, tenant_db
+    from wijknet.tenants.core.access import current_member
+
+    tenant, user_id = make_tenant(modules=("board",)), _user(engine, "Later")
+    with Session(engine) as session, session.begin():
+        session.add(Membership(tenant_id=tenant.id, user_id=user_id, role="member"))
+    with app.test_request_context(f"/t/{tenant.slug}/"):
+        g.tenant = app.extensions["wijknet"].directory.by_slug(tenant.slug)
+        g.user = platform_db().get(User, user_id)
+        platform_db().info["wrote"] = True
+        assert current_member() is None
+        assert not tenant_db().info.get("wrote")
+    assert _member(engine, tenant, user_id) is None
+    with app.test_request_context(f"/t/{tenant.slug}/"):  # a request that only reads repairs it
+        g.tenant = app.extensions["wijknet"].directory.by_slug(tenant.slug)
+        g.user = platform_db().get(User, user_id)
+        assert current_member().display_name == "Later"
+
+
+def test_a_lagging_copy_in_a_suspended_lab_is_left_alone_and_the_page_still_answers(engine, make_tenant, client, login_as):
+    """A suspended lab is read-only in the database: the copy cannot be repaired there, so the
+    person is nobody in it until it is resumed (no failed write, no error page)."""
+    from wijknet.platform.tenancy.operations import set_tenant_status
+
+    tenant, user_id = make_tenant(modules=("board",)), _user(engine, "Geschorst")
+    with Session(engine) as session, session.begin():
+        session.add(Membership(tenant_id=tenant.id, user_id=user_id, role="member"))
+        set_tenant_status(session, tenant.slug, "suspended", actor="test")
+    login_as(client, user_id)
+    assert client.get(f"/t/{tenant.slug}/").status_code == 200
+    assert client.get(f"/t/{tenant.slug}/members").status_code == 404
+    assert _member(engine, tenant, user_id) is None

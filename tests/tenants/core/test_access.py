@@ -50,3 +50,40 @@ def test_no_tenant_or_no_user_means_no_membership_and_no_query(engine, make_tena
 def test_an_unknown_role_is_refused_when_a_policy_is_made():
     with pytest.raises(ValueError):
         role("owner")
+
+
+def test_each_view_and_method_gets_the_policy_it_declares(app):
+    """Function views and the methods of class views (the API), HEAD as GET, undeclared as
+    members only."""
+    from dataclasses import FrozenInstanceError
+
+    from wijknet.tenants.board.access import READERS
+    from wijknet.tenants.core.access import policy_of
+
+    views = app.view_functions
+    assert policy_of(views["tenant_core.home"], "GET") is PUBLIC
+    assert policy_of(views["tenant_core.home"], "HEAD") is PUBLIC
+    assert policy_of(views["tenant_core.members"], "GET") is MEMBERS
+    assets = views["assets_api.Assets"]
+    assert policy_of(assets, "POST").name == "role:admin"
+    assert policy_of(assets, "GET") is MEMBERS and policy_of(assets, "HEAD") is MEMBERS
+    posts = views["board_api.Posts"]
+    assert policy_of(posts, "GET") is READERS and policy_of(posts, "HEAD") is READERS
+    with pytest.raises(FrozenInstanceError):  # shared by every view: nobody may loosen one in passing
+        MEMBERS.allows = lambda: True
+
+
+def test_a_stranger_gets_the_public_home_and_a_401_from_the_api(client, make_tenant):
+    tenant = make_tenant()
+    assert client.get(f"/t/{tenant.slug}/").status_code == 200
+    assert client.get(f"/t/{tenant.slug}/api/v1/members").status_code == 401
+    page = client.get(f"/t/{tenant.slug}/members")
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
+
+
+def test_a_role_the_platform_does_not_know_ranks_below_every_policy():
+    from wijknet.tenants.core.access import has_rank
+    from wijknet.tenants.core.models import Member
+
+    assert not has_rank(Member(role="gast"), "member")
+    assert has_rank(Member(role="member"), "member") and not has_rank(None, "member")
