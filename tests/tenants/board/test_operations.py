@@ -167,3 +167,42 @@ def test_approval_before_publication(engine, board_tenant, member_of, board_sett
             get_post(session, post.id, reader)
         approve_post(session, post, moderator)
         assert get_post(session, post.id, reader).status == "open"
+
+
+def test_every_refusal_has_its_code_and_status(engine, board_tenant, member_of, board_settings):
+    """What an API client tests on, and the status a page or the API answers with: one
+    refusal of each kind, each with the code and status it is documented with."""
+    from wijknet.tenants.board.operations import add_message, update_post
+
+    tenant = board_tenant()
+    author_id, helper_id, other_id = (member_of(tenant)[1] for _ in range(3))
+    moderator_id = member_of(tenant, "moderator")[1]
+
+    def refused(code, status, action, *args, **kw):
+        with pytest.raises(BoardError) as caught:
+            action(*args, **kw)
+        assert (caught.value.code, caught.value.status) == (code, status)
+
+    with tenant_unit_of_work(engine, tenant) as session:
+        author, helper, other, moderator = (session.get(Member, i) for i in (author_id, helper_id, other_id, moderator_id))
+        post = create_post(session, author, board_settings, **GOOD)
+        refused("board.posting_limit", 429, create_post, session, author, dict(board_settings, posts_per_day=1), **GOOD)
+        refused("board.author_only", 403, close_post, session, post, helper)
+        refused("board.post_not_closed", 409, reopen_post, session, post, author)
+        refused("board.own_post", 409, react, session, post, author, kind="help", message="ik")
+        reaction = react(session, post, helper, kind="help", message="Ik heb een schaar.")
+        refused("board.already_reacted", 409, react, session, post, helper, kind="help", message="nog eens")
+        refused("board.reaction_not_found", 404, mark_match, session, post, author, reaction.id + 1000)
+        refused("board.no_match_to_confirm", 404, confirm_match, session, post, helper)
+        refused("board.post_not_pending", 409, approve_post, session, post, moderator)
+        refused("board.moderator_only", 404, hide_post, session, post, other, "spam")
+        report_post(session, post, other, "Dit is reclame.")
+        refused("board.already_reported", 409, report_post, session, post, other, "Nog steeds reclame.")
+        close_post(session, post, author)
+        refused("board.post_closed", 409, close_post, session, post, author)
+        refused("board.post_not_open", 409, react, session, post, other, kind="help", message="ik")
+        refused("board.match_not_open", 409, mark_match, session, post, author, reaction.id)
+        refused("board.post_not_editable", 409, update_post, session, post, author, board_settings, **GOOD)
+        refused("board.post_expired", 409, reopen_post, session, post, author, today=post.valid_until + timedelta(days=1))
+        hide_post(session, post, moderator, "Reclame")
+        refused("board.post_hidden", 409, add_message, session, post, reaction.id, helper, "hallo")
