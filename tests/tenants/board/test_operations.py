@@ -206,3 +206,38 @@ def test_every_refusal_has_its_code_and_status(engine, board_tenant, member_of, 
         refused("board.post_expired", 409, reopen_post, session, post, author, today=post.valid_until + timedelta(days=1))
         hide_post(session, post, moderator, "Reclame")
         refused("board.post_hidden", 409, add_message, session, post, reaction.id, helper, "hallo")
+
+
+def test_a_post_is_published_when_it_opens(engine, board_tenant, member_of, board_settings):
+    """published_at (the board's order) is set when a post opens: at once, or at approval."""
+    tenant = board_tenant()
+    author_id, moderator_id = member_of(tenant)[1], member_of(tenant, "moderator")[1]
+    with tenant_unit_of_work(engine, tenant) as session:
+        author, moderator = session.get(Member, author_id), session.get(Member, moderator_id)
+        direct = create_post(session, author, board_settings, **GOOD)
+        assert direct.status == "open" and direct.published_at is not None
+        waiting = create_post(session, author, dict(board_settings, approval_required=True), **GOOD)
+        assert waiting.status == "pending" and waiting.published_at is None
+        assert approve_post(session, waiting, moderator).published_at >= direct.published_at
+
+
+def test_hiding_or_restoring_a_post_settles_its_own_reports_only(engine, board_tenant, member_of, board_settings):
+    from wijknet.tenants.board.models import Report
+
+    tenant = board_tenant()
+    author_id, reporter_id, moderator_id = member_of(tenant)[1], member_of(tenant)[1], member_of(tenant, "moderator")[1]
+    with tenant_unit_of_work(engine, tenant) as session:
+        author, reporter, moderator = (session.get(Member, i) for i in (author_id, reporter_id, moderator_id))
+        hidden, other = create_post(session, author, board_settings, **GOOD), create_post(session, author, board_settings, **GOOD)
+        report_post(session, hidden, reporter, "Dit is reclame.")
+        report_post(session, other, reporter, "Dit ook.")
+        hide_post(session, hidden, moderator, "Reclame")
+
+        def open_reports(post):
+            return session.scalar(
+                select(func.count()).select_from(Report).where(Report.post_id == post.id, Report.resolved_at.is_(None))
+            )
+
+        assert (open_reports(hidden), open_reports(other)) == (0, 1)
+        restore_post(session, other, moderator)
+        assert open_reports(other) == 0
