@@ -241,3 +241,57 @@ def test_hiding_or_restoring_a_post_settles_its_own_reports_only(engine, board_t
         assert (open_reports(hidden), open_reports(other)) == (0, 1)
         restore_post(session, other, moderator)
         assert open_reports(other) == 0
+
+
+def test_an_edit_rereads_only_what_changed(engine, board_tenant, member_of, board_settings):
+    """A new text is read again (its language, a matching job); a new date earns a new
+    reminder; an edit that changes neither does neither."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import text
+
+    from wijknet.tenants.board.operations import update_post
+
+    tenant = board_tenant()
+    author_id = member_of(tenant)[1]
+
+    def reading_jobs(post_id):
+        with engine.connect() as conn:
+            return conn.execute(
+                text(
+                    "SELECT count(*) FROM jobs.procrastinate_jobs WHERE task_name = 'wijknet.board.index_one' AND args->>'post_id' = :p"
+                ),
+                {"p": str(post_id)},
+            ).scalar()
+
+    with tenant_unit_of_work(engine, tenant) as session:
+        post = create_post(session, session.get(Member, author_id), board_settings, **GOOD)
+        post.reminded_at = datetime.now(timezone.utc)
+        post_id, first_date = post.id, post.valid_until
+    assert reading_jobs(post_id) == 1
+    english = dict(GOOD, title="Help with pruning the hedge", body="My hedge is far too high, who has shears?")
+    with tenant_unit_of_work(engine, tenant) as session:
+        post = update_post(session, session.get(Post, post_id), session.get(Member, author_id), board_settings, **english)
+        assert post.language == "en" and post.reminded_at is not None  # same date: the reminder stands
+    assert reading_jobs(post_id) == 2
+    with tenant_unit_of_work(engine, tenant) as session:  # the same text again, a new date
+        later = str(first_date + timedelta(days=3))
+        post = update_post(
+            session,
+            session.get(Post, post_id),
+            session.get(Member, author_id),
+            board_settings,
+            **dict(english, valid_until=later),
+        )
+        assert post.language == "en" and post.reminded_at is None
+    assert reading_jobs(post_id) == 2
+
+
+def test_a_closed_post_reopens_up_to_its_last_day(engine, board_tenant, member_of, board_settings):
+    tenant = board_tenant()
+    author_id = member_of(tenant)[1]
+    with tenant_unit_of_work(engine, tenant) as session:
+        author = session.get(Member, author_id)
+        post = create_post(session, author, board_settings, **GOOD)
+        close_post(session, post, author)
+        assert reopen_post(session, post, author, today=post.valid_until).status == "open"
