@@ -255,13 +255,14 @@ def test_an_edit_rereads_only_what_changed(engine, board_tenant, member_of, boar
     tenant = board_tenant()
     author_id = member_of(tenant)[1]
 
-    def reading_jobs(post_id):
+    def reading_jobs(post_id):  # the job queue is the platform's: one lab's post ids are not unique in it
         with engine.connect() as conn:
             return conn.execute(
                 text(
-                    "SELECT count(*) FROM jobs.procrastinate_jobs WHERE task_name = 'wijknet.board.index_one' AND args->>'post_id' = :p"
+                    "SELECT count(*) FROM jobs.procrastinate_jobs WHERE task_name = 'wijknet.board.index_one'"
+                    " AND args->>'post_id' = :p AND args->>'tenant_id' = :t"
                 ),
-                {"p": str(post_id)},
+                {"p": str(post_id), "t": str(tenant.id)},
             ).scalar()
 
     with tenant_unit_of_work(engine, tenant) as session:
