@@ -97,11 +97,16 @@ def _refuse_dead_connection(dbapi_connection, _record, _proxy) -> None:
         raise exc.DisconnectionError("the server spoke on an idle connection (terminated or restarted)")
 
 
+# Marks a pooled connection whose driver autocommit the tenant switch turned on (tenancy/uow.py);
+# turned off again when the connection comes back to the pool.
+SWITCH_AUTOCOMMIT = "wijknet_switch_autocommit"
+
+
 def _transactions_back_on(dbapi_connection, record) -> None:
     """A tenant transaction sends its own BEGIN with the switch (tenancy/uow.py,
     `_begin_and_switch`) and puts the driver in autocommit for that; every connection goes
     back into the pool with psycopg's transactions on again."""
-    record.info.pop("wijknet_switch_autocommit", None)  # tenancy/uow.py SWITCH_AUTOCOMMIT
+    record.info.pop(SWITCH_AUTOCOMMIT, None)
     if dbapi_connection is not None and getattr(dbapi_connection, "autocommit", False):
         try:
             dbapi_connection.autocommit = False

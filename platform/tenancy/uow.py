@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from ..db import SWITCH_AUTOCOMMIT
 from .citus import is_citus
 
 # One statement, one round trip, as the transaction's first: it reads the tenant's role,
@@ -64,11 +65,6 @@ def _with_begin(switch) -> pgsql.SQL:
 
 SWITCH_WITH_BEGIN = _with_begin(SWITCH_SQL)
 CITUS_SWITCH_WITH_BEGIN = _with_begin(CITUS_SWITCH_SQL)
-
-
-# Marks a pooled connection whose driver autocommit was turned on by the switch (db.py turns
-# it off again when the connection returns to the pool).
-SWITCH_AUTOCOMMIT = "wijknet_switch_autocommit"
 
 
 def _refuse_outside_a_transaction(connection: Connection) -> None:
