@@ -263,11 +263,12 @@ def tenants_import(path: str, slug: str, name: str | None) -> None:
 def tenants_move(slug: str, to_node: str, mode: str) -> None:
     """Move a living lab's schema to another Citus worker (Citus only; docs/scale-out.md)."""
     from ..tenancy.citus import CitusError, move_tenant
+    from ..tenancy.operations import TenantActionError
 
     state = _state()
     try:
         moved = move_tenant(state.engine, slug, to_node, actor=_actor(), mode=mode)
-    except CitusError as exc:
+    except (CitusError, TenantActionError) as exc:
         raise click.ClickException(str(exc)) from None
     if moved.source.id == moved.target.id:
         click.echo(f"{slug} ({moved.schema}) is already on {moved.target.address}: nothing moved.")
@@ -294,10 +295,11 @@ def tenants_nodes() -> None:
 def tenants_backup(slug: str, out: str) -> None:
     """A living lab's schema as a pg_dump script (restore it with `tenants restore`)."""
     from ..tenancy.backup import BackupError, backup_tenant
+    from ..tenancy.operations import TenantActionError
 
     try:
         path = backup_tenant(_state().engine, slug, out)
-    except BackupError as exc:
+    except (BackupError, TenantActionError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"backed up {slug}: {path.stat().st_size // 1024} kB -> {path}")
 
@@ -309,13 +311,14 @@ def tenants_backup(slug: str, out: str) -> None:
 def tenants_restore(slug: str, path: str, yes: bool) -> None:
     """Replace a living lab's data by a backup of it, in one transaction (on Citus too)."""
     from ..tenancy.backup import BackupError, restore_tenant
+    from ..tenancy.operations import TenantActionError
 
     if not yes and not click.confirm(f"Replace every table of {slug} by the backup in {path}?"):
         raise click.ClickException("Not confirmed; nothing was restored.")
     state = _state()
     try:
         restore_tenant(state.engine, slug, path)
-    except BackupError as exc:
+    except (BackupError, TenantActionError) as exc:
         raise click.ClickException(str(exc)) from None
     state.directory.forget(slug)
     click.echo(f"restored {slug} from {path}")

@@ -18,10 +18,12 @@ from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from ..errors import DomainError
 from .citus import allow_tenant_triggers, is_citus
 from .names import quote_ident
+from .operations import get_tenant
 
 
 class BackupError(DomainError):
@@ -74,11 +76,9 @@ def pg_tools(engine: Engine) -> Path:
 
 
 def _schema_of(engine: Engine, slug: str) -> str:
-    with engine.connect() as conn:
-        schema = conn.execute(text("SELECT schema_name FROM platform.tenants WHERE slug = :s"), {"s": slug}).scalar()
-    if schema is None:
-        raise BackupError(f"No living lab with slug {slug!r}.", code="backup.no_such_tenant")
-    return schema
+    """The lab's schema (TenantActionError for an unknown slug)."""
+    with Session(engine) as session:
+        return get_tenant(session, slug).schema_name
 
 
 def backup_tenant(engine: Engine, slug: str, out: str | Path) -> Path:

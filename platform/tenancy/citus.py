@@ -168,11 +168,14 @@ def move_tenant(engine: Engine, slug: str, to_node: str, *, actor: str, mode: st
 
     if not is_citus(engine):
         raise CitusError("This database is not a Citus cluster: a living lab has no node to move from.", code="citus.not_citus")
+    from sqlalchemy.orm import Session
+
+    from .operations import get_tenant  # TenantActionError for an unknown slug
+
+    with Session(engine) as session:
+        tenant = get_tenant(session, slug)
+        tenant_id, schema = tenant.id, tenant.schema_name
     with engine.connect() as conn:
-        row = conn.execute(text("SELECT id, schema_name FROM platform.tenants WHERE slug = :s"), {"s": slug}).first()
-        if row is None:
-            raise CitusError(f"No living lab with slug {slug!r}.", code="citus.no_such_tenant")
-        tenant_id, schema = row
         target = find_node(conn, to_node)
         source = tenant_node(conn, schema)
     if source is None:

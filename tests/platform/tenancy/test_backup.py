@@ -63,3 +63,11 @@ def test_a_lab_backed_up_and_restored_has_its_rows_and_rules_back(
     if is_citus(engine):
         with engine.connect() as conn:
             assert tenant_node(conn, tenant.schema_name) is not None  # distributed again, on a worker
+
+
+def test_an_unknown_lab_is_named_not_a_traceback(engine, run_cli, tmp_path):
+    backup = run_cli("tenants", "backup", "--slug", "no-such-lab", "--out", str(tmp_path / "x.sql"))
+    (tmp_path / "y.sql").write_text("-- empty\n")
+    restore = run_cli("tenants", "restore", "--slug", "no-such-lab", "--file", str(tmp_path / "y.sql"), "--yes")
+    for done in (backup, restore):
+        assert done.returncode == 1 and "No living lab with slug 'no-such-lab'" in done.stderr and "Traceback" not in done.stderr
