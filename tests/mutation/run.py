@@ -68,32 +68,41 @@ def prepare_copy() -> None:
     )
 
 
-def test_command_prefix() -> str:
-    return f"{VENV / 'bin' / 'python'} -m pytest -x -q -p no:cacheprovider --no-header"
+def test_command(file: str, tests: list[str], lines_json: Path) -> str:
+    return f"{VENV / 'bin' / 'python'} tests/mutation/ordered.py {file} {lines_json} {' '.join(tests)}"
 
 
-def baseline(file: str, tests: list[str], env: dict) -> None:
-    """The tests must pass on the code as it is; otherwise every mutant would look killed."""
+def baseline(file: str, tests: list[str], env: dict, lines_json: Path) -> None:
+    """The tests must pass on the code as it is; otherwise every mutant would look killed.
+    Run under coverage, it also records which tests reach which line (lines_json), so that
+    each mutant meets the tests that reach it first (tests/mutation/ordered.py)."""
+    data, durations = lines_json.with_suffix(".coverage"), lines_json.with_suffix(".durations.json")
+    python = VENV / "bin" / "python"
     done = subprocess.run(
-        f"{test_command_prefix()} {' '.join(tests)}", shell=True, cwd=SRC, env=env, capture_output=True, text=True
+        [python, "-m", "coverage", "run", f"--data-file={data}", f"--include={SRC / file}", "-m", "pytest"]
+        + ["-x", "-q", "-p", "no:cacheprovider", "--no-header", "-p", "tests.mutation.plugin", *tests],
+        cwd=SRC,
+        env={**env, "WIJKNET_MUTATION_COVER": str(durations)},
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0:
         print(done.stdout[-3000:], done.stderr[-2000:], sep="\n")
         raise SystemExit(f"the tests of {file} fail without any mutation: fix them first")
+    sh(python, HERE.relative_to(REPO) / "reached.py", data, durations, SRC / file, lines_json, cwd=SRC, env=env)
 
 
 def session_for(file: str, tests: list[str], settings: dict) -> tuple[Path, Path]:
     SESSIONS.mkdir(parents=True, exist_ok=True)
     name = file.replace("/", "__").removesuffix(".py")
     config, session = SESSIONS / f"{name}.toml", SESSIONS / f"{name}.sqlite"
-    pytest = test_command_prefix()
     excludes = ", ".join(f'"{e}"' for e in settings["exclude-operators"])
     config.write_text(
         "[cosmic-ray]\n"
         f'module-path = "{SRC / file}"\n'
         f"timeout = {settings['timeout']}\n"
         "excluded-modules = []\n"
-        f'test-command = "{pytest} {" ".join(tests)}"\n'
+        f'test-command = "{test_command(file, tests, session.with_suffix(".lines.json"))}"\n'
         '[cosmic-ray.distributor]\nname = "local"\n'
         f"[cosmic-ray.filters.operators-filter]\nexclude-operators = [{excludes}]\n"
     )
@@ -122,17 +131,19 @@ def run_file(file: str, tests: list[str], settings: dict, env: dict) -> Path:
     bin_ = VENV / "bin"
     if meta.get("source") != now["source"] or meta.get("operators", now["operators"]) != now["operators"] or not session.exists():
         session.unlink(missing_ok=True)
-        baseline(file, tests, env)
+        baseline(file, tests, env, session.with_suffix(".lines.json"))
         sh(bin_ / "cosmic-ray", "init", config, session, cwd=SRC, env=env)
         sh(bin_ / "cr-filter-operators", session, config, cwd=SRC, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         sh(bin_ / "cr-filter-pragma", session, cwd=SRC, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     elif meta.get("tests") != now["tests"]:
-        baseline(file, tests, env)
+        baseline(file, tests, env, session.with_suffix(".lines.json"))
         db = sqlite3.connect(session)
         retried = db.execute("DELETE FROM work_results WHERE lower(test_outcome) = 'survived'").rowcount
         db.commit()
         db.close()
         print(f"  its tests changed: trying the {retried} survivors again", flush=True)
+    elif not session.with_suffix(".lines.json").exists():  # a session from before the ordering
+        baseline(file, tests, env, session.with_suffix(".lines.json"))
     meta_path.write_text(json.dumps(now))
     sh(bin_ / "cosmic-ray", "exec", config, session, cwd=SRC, env=env)
     return session
