@@ -93,7 +93,12 @@ def _break_the_labs_connection(engine, breaking):
 def test_a_lab_connection_found_dead_at_the_switch_is_replaced_and_the_request_served(probe_app, engine, make_tenant):
     lab = make_tenant()
     client = probe_app.test_client()
-    assert client.get(f"/t/{lab.slug}/probe/read").data == b"read"
+    checkouts, stop = _break_the_labs_connection(engine, lambda _connection: None)
+    try:
+        assert client.get(f"/t/{lab.slug}/probe/read").data == b"read"
+    finally:
+        stop()
+    assert len(checkouts) == 1  # a healthy connection: one checkout for the lab, no second try
 
     def kill(dbapi_connection):
         pid = dbapi_connection.info.backend_pid

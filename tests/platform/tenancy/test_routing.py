@@ -24,9 +24,12 @@ def test_same_page_by_path_subdomain_and_custom_domain(hosted_app, make_tenant, 
     by_host = client.get("/", base_url=f"http://{tenant.slug}.wijknet.test")
     by_custom = client.get("/", base_url="http://buurt-noord.example.nl")
     by_host_with_prefix = client.get(f"/t/{tenant.slug}/", base_url=f"http://{tenant.slug}.wijknet.test")
-    assert by_path.status_code == by_host.status_code == by_custom.status_code == by_host_with_prefix.status_code == 200
+    by_host_with_port = client.get("/", base_url=f"http://{tenant.slug}.wijknet.test:8080")
+    by_custom_with_port = client.get("/", base_url="http://buurt-noord.example.nl:8443")
+    answers = (by_path, by_host, by_custom, by_host_with_prefix, by_host_with_port, by_custom_with_port)
+    assert [a.status_code for a in answers] == [200] * len(answers)
     assert b"Buurt Noord" in by_path.data
-    assert by_path.data == by_host.data == by_custom.data == by_host_with_prefix.data
+    assert all(a.data == by_path.data for a in answers)
 
 
 def test_base_domain_and_www_serve_the_network(hosted_app, make_tenant):
