@@ -73,8 +73,16 @@ def test_a_request_that_writes_to_the_platform_and_a_lab_commits_neither(probe_a
     assert _written(engine, lab) == (0, 0)
 
 
-def _break_the_labs_connection(engine, breaking):
-    """Calls `breaking(dbapi_connection)` on the first connection the pool hands out for
+def _kill(dbapi_connection):
+    pid = dbapi_connection.info.backend_pid
+    with psycopg.connect(dbapi_connection.info.dsn, autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        while other.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
+            pass
+
+
+def _break_the_labs_connection(engine, breaking, times=1):
+    """Calls `breaking(dbapi_connection)` on the first `times` connections the pool hands out for
     the lab's unit of work (once the request knows its lab; the directory's lookup comes
     before), after the pool's own dead-connection check, so that check cannot see it.
     Returns the backend pids of the lab's checkouts, and the function that stops it."""
@@ -83,7 +91,7 @@ def _break_the_labs_connection(engine, breaking):
     def on_checkout(dbapi_connection, _record, _proxy):
         if has_request_context() and g.get("tenant") is not None:
             checkouts.append(dbapi_connection.info.backend_pid)
-            if len(checkouts) == 1:
+            if len(checkouts) <= times:
                 breaking(dbapi_connection)
 
     event.listen(engine, "checkout", on_checkout)
@@ -100,20 +108,26 @@ def test_a_lab_connection_found_dead_at_the_switch_is_replaced_and_the_request_s
         stop()
     assert len(checkouts) == 1  # a healthy connection: one checkout for the lab, no second try
 
-    def kill(dbapi_connection):
-        pid = dbapi_connection.info.backend_pid
-        with psycopg.connect(dbapi_connection.info.dsn, autocommit=True) as other:
-            other.execute("SELECT pg_terminate_backend(%s)", (pid,))
-            while other.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
-                pass
-
-    checkouts, stop = _break_the_labs_connection(engine, kill)
+    checkouts, stop = _break_the_labs_connection(engine, _kill)
     try:
         answer = client.get(f"/t/{lab.slug}/probe/read")
     finally:
         stop()
     assert (answer.status_code, answer.data) == (200, b"read")
     assert len(checkouts) == 2 and checkouts[0] != checkouts[1]  # the dead one, then a new one
+
+
+def test_a_second_dead_connection_in_a_row_is_a_503_after_two_tries(probe_app, engine, make_tenant):
+    lab = make_tenant()
+    client = probe_app.test_client()
+    assert client.get(f"/t/{lab.slug}/probe/read").data == b"read"
+    checkouts, stop = _break_the_labs_connection(engine, _kill, times=2)
+    try:
+        answer = client.get(f"/t/{lab.slug}/probe/read")
+    finally:
+        stop()
+    assert answer.status_code == 503 and answer.headers["Retry-After"]
+    assert len(checkouts) == 2
 
 
 def test_a_database_error_at_the_switch_that_is_not_a_dead_connection_is_not_retried(probe_app, engine, make_tenant):
