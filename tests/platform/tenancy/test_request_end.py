@@ -66,6 +66,26 @@ def test_what_a_request_wrote_is_kept_only_when_it_succeeds(probe_app, engine, m
     assert _written(engine, lab) == (kept, 0)
 
 
+@pytest.mark.parametrize(("path", "ends_with"), [("read", "commit"), ("lab/200", "commit"), ("lab/409", "rollback")])
+def test_the_labs_transaction_ends_with_commit_when_the_request_succeeds(probe_app, engine, make_tenant, path, ends_with):
+    """Also a request that only read: psycopg forgets the connection's prepared statements
+    at a rollback, so a reader rolled back would have every statement planned anew."""
+    lab = make_tenant()
+    client = probe_app.test_client()
+    client.get(f"/t/{lab.slug}/probe/read")  # the lab's directory entry is cached from here on
+    ends = []
+    listeners = [(name, lambda _conn, name=name: ends.append(name)) for name in ("commit", "rollback")]
+    for name, listener in listeners:
+        event.listen(engine, name, listener)
+    try:
+        client.get(f"/t/{lab.slug}/probe/{path}")
+    finally:
+        for name, listener in listeners:
+            event.remove(engine, name, listener)
+    assert ends[-1] == ends_with
+    assert engine.pool.checkedout() == 0
+
+
 def test_a_request_that_writes_to_the_platform_and_a_lab_commits_neither(probe_app, engine, make_tenant):
     lab = make_tenant()
     with pytest.raises(RuntimeError, match="wrote to the platform and a tenant in one request"):
