@@ -86,9 +86,9 @@ bench-peers: install system-deps var/peers/.installed-4.0.1
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "bench-peers needs wrk (apt-get install wrk)"; exit 1; }
 	$(BIN)/python bench/peers/run.py
 
-# Mutation testing of the guard code (hours; works on a copy in var/mutate, resumes).
+# Mutation testing of the guard code (hours; works on copies in var/mutate, resumes; JOBS=2 runs two at a time).
 mutate: install
-	$(BIN)/python tests/mutation/run.py $(FILES)
+	$(BIN)/python tests/mutation/run.py $(if $(JOBS),--jobs $(JOBS)) $(FILES)
 
 # At least 5,000 generated requests over the whole OpenAPI document (make test runs 300).
 fuzz: install

@@ -9,19 +9,27 @@ out; every other survivor is printed. Exit 1 when a file is below 95 %.
 
     make mutate                      # every guard file
     make mutate FILES=platform/i18n.py
+    make mutate JOBS=2               # two mutants at a time, each in its own copy
+
+With --jobs N the copies are var/mutate/src, src-2 ... src-N (each with its virtualenv),
+each served by a cosmic-ray HTTP worker on 127.0.0.1 (tests/mutation/worker.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
+from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -34,8 +42,24 @@ def sh(*args, **kw):
     return subprocess.run([str(a) for a in args], check=True, **kw)
 
 
-def prepare_copy() -> None:
-    """var/mutate/src at HEAD (made or moved there), with a virtualenv that has it installed."""
+class Copy(NamedTuple):
+    src: Path
+    venv: Path
+
+
+def copies(jobs: int) -> list[Copy]:
+    return [Copy(SRC, VENV)] + [Copy(WORK / f"src-{k}", WORK / f"venv-{k}") for k in range(2, jobs + 1)]
+
+
+def with_venv(env: dict, venv: Path) -> dict:
+    """`env` with the copy's virtualenv first on PATH: the test command's `python` is its."""
+    return {**env, "PATH": f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"}
+
+
+def prepare_copy(copy: Copy) -> None:
+    """A copy (var/mutate/src, src-2 ...) at HEAD (made or moved there), with a virtualenv
+    that has it installed."""
+    SRC, VENV = copy  # noqa: N806 - the same names as the first copy's
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
     if (SRC / ".git").exists():
         current = subprocess.run(["git", "rev-parse", "HEAD"], cwd=SRC, capture_output=True, text=True).stdout.strip()
@@ -69,7 +93,8 @@ def prepare_copy() -> None:
 
 
 def test_command(file: str, tests: list[str], lines_json: Path) -> str:
-    return f"{VENV / 'bin' / 'python'} tests/mutation/ordered.py {file} {lines_json} {' '.join(tests)}"
+    """Run in a copy with its virtualenv first on PATH (with_venv)."""
+    return f"python tests/mutation/ordered.py {file} {lines_json} {' '.join(tests)}"
 
 
 def baseline(file: str, tests: list[str], env: dict, lines_json: Path) -> None:
@@ -92,19 +117,23 @@ def baseline(file: str, tests: list[str], env: dict, lines_json: Path) -> None:
     sh(python, HERE.relative_to(REPO) / "reached.py", data, durations, SRC / file, lines_json, cwd=SRC, env=env)
 
 
-def session_for(file: str, tests: list[str], settings: dict) -> tuple[Path, Path]:
+def session_for(file: str, tests: list[str], settings: dict, workers: list[str] | None = None) -> tuple[Path, Path]:
     SESSIONS.mkdir(parents=True, exist_ok=True)
     name = file.replace("/", "__").removesuffix(".py")
     config, session = SESSIONS / f"{name}.toml", SESSIONS / f"{name}.sqlite"
     excludes = ", ".join(f'"{e}"' for e in settings["exclude-operators"])
     config.write_text(
         "[cosmic-ray]\n"
-        f'module-path = "{SRC / file}"\n'
+        f'module-path = "{file}"\n'  # relative: each worker mutates its own copy
         f"timeout = {settings['timeout']}\n"
         "excluded-modules = []\n"
         f'test-command = "{test_command(file, tests, session.with_suffix(".lines.json"))}"\n'
-        '[cosmic-ray.distributor]\nname = "local"\n'
-        f"[cosmic-ray.filters.operators-filter]\nexclude-operators = [{excludes}]\n"
+        + (
+            f'[cosmic-ray.distributor]\nname = "http"\n[cosmic-ray.distributor.http]\nworker-urls = {json.dumps(workers)}\n'
+            if workers
+            else '[cosmic-ray.distributor]\nname = "local"\n'
+        )
+        + f"[cosmic-ray.filters.operators-filter]\nexclude-operators = [{excludes}]\n"
     )
     return config, session
 
@@ -117,10 +146,10 @@ def digest(paths: list[Path]) -> str:
     return hashed.hexdigest()
 
 
-def run_file(file: str, tests: list[str], settings: dict, env: dict) -> Path:
+def run_file(file: str, tests: list[str], settings: dict, env: dict, workers: list[str] | None = None) -> Path:
     """A session per guard file, kept while the file stays the same. When only its tests
     changed (a test added to kill a survivor), only the survivors are tried again."""
-    config, session = session_for(file, tests, settings)
+    config, session = session_for(file, tests, settings, workers)
     meta_path = session.with_suffix(".json")
     now = {
         "source": digest([SRC / file]),
@@ -145,8 +174,66 @@ def run_file(file: str, tests: list[str], settings: dict, env: dict) -> Path:
     elif not session.with_suffix(".lines.json").exists():  # a session from before the ordering
         baseline(file, tests, env, session.with_suffix(".lines.json"))
     meta_path.write_text(json.dumps(now))
-    sh(bin_ / "cosmic-ray", "exec", config, session, cwd=SRC, env=env)
+    relative_paths(session)
+    sh(bin_ / "cosmic-ray", "exec", config, session, cwd=SRC, env=with_venv(env, VENV))
     return session
+
+
+def relative_paths(session: Path) -> None:
+    """Sessions made before --jobs named the file by its absolute path in var/mutate/src:
+    every worker would mutate that one copy. Each names it relative to its copy now."""
+    db = sqlite3.connect(session)
+    db.execute(
+        "UPDATE mutation_specs SET module_path = substr(module_path, ?) WHERE module_path LIKE ?",
+        (len(f"{SRC}/") + 1, f"{SRC}/%"),
+    )
+    db.commit()
+    db.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def http_workers(chosen: list[Copy], env: dict):
+    """A cosmic-ray HTTP worker per copy (its own directory and virtualenv), stopped by PID
+    at the end; yields their URLs."""
+    workers: list[subprocess.Popen] = []
+    urls = []
+    try:
+        for copy in chosen:
+            port = free_port()
+            log = (WORK / f"worker-{copy.src.name}.log").open("w")
+            workers.append(
+                subprocess.Popen(
+                    [copy.venv / "bin" / "python", HERE.relative_to(REPO) / "worker.py", str(port)],
+                    cwd=copy.src,
+                    env=with_venv(env, copy.venv),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+            urls.append(f"http://127.0.0.1:{port}")
+        for url, worker in zip(urls, workers, strict=True):
+            port = int(url.rsplit(":", 1)[1])
+            for _ in range(300):
+                if worker.poll() is not None:
+                    raise SystemExit(f"the mutation worker on {url} stopped: see var/mutate/worker-*.log")
+                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+                time.sleep(0.1)
+        yield urls
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
 
 
 def results(session: Path) -> list[dict]:
@@ -194,7 +281,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="*", help="guard files (default: all of guards.toml)")
     parser.add_argument("--report-only", action="store_true", help="print the kept sessions' results, run nothing")
+    parser.add_argument("--jobs", type=int, default=1, help="mutants tested at a time, each in its own copy (default 1)")
     args = parser.parse_args()
+    if args.jobs < 1:
+        parser.error("--jobs is 1 or more")
     guards = tomllib.loads((HERE / "guards.toml").read_text())
     settings, files = guards["cosmic-ray"], guards["files"]
     chosen = args.files or list(files)
@@ -202,15 +292,16 @@ def main() -> int:
     if unknown:
         print(f"not a guard file of guards.toml: {', '.join(unknown)}", file=sys.stderr)
         return 2
-    if not args.report_only:
-        prepare_copy()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIJKNET_")}
     env["WIJKNET_FUZZ_EXAMPLES"] = "0"
+    if not args.report_only:
+        for copy in copies(args.jobs):
+            prepare_copy(copy)
+        with http_workers(copies(args.jobs), env) if args.jobs > 1 else contextlib.nullcontext(None) as workers:
+            for index, file in enumerate(chosen, 1):
+                print(f"[{index}/{len(chosen)}] {file}: mutating against {' '.join(files[file]['tests'])}", flush=True)
+                run_file(file, files[file]["tests"], settings, env, workers)
     failing, all_survivors = [], []
-    for index, file in enumerate(chosen, 1):
-        if not args.report_only:
-            print(f"[{index}/{len(chosen)}] {file}: mutating against {' '.join(files[file]['tests'])}", flush=True)
-            run_file(file, files[file]["tests"], settings, env)
     print(f"\n{'file':<38} {'':>5}")
     known = equivalents()
     for file in chosen:
