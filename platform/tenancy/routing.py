@@ -62,7 +62,6 @@ class HostRouting:
             environ["wijknet.host_tenant"] = slug  # e.g. the login page lists this lab's providers
             if not path.startswith(GLOBAL_PATHS) and not path.startswith(f"/t/{slug}/") and path != f"/t/{slug}":
                 environ["PATH_INFO"] = f"/t/{slug}" + (path if path != "/" else "/")
-                environ["wijknet.host_routed"] = True
         return self.wsgi_app(environ, start_response)
 
     def slug_for(self, hostname: str) -> str | None:

@@ -209,3 +209,34 @@ def test_residents_on_a_labs_own_host_can_sign_in_and_out(hosted_app, make_tenan
     out = client.post("/logout", data={"csrf_token": token, "next": "/"}, base_url=base)
     assert out.status_code == 302 and out.headers["Location"] == "/"
     assert "Uitloggen" not in client.get("/", base_url=base).get_data(as_text=True)
+
+
+def test_a_module_a_lab_has_not_switched_on_is_not_found_there(client, make_tenant):
+    without = make_tenant(modules=())
+    with_board = make_tenant(modules=("board",))
+    for path, there in (("/board/", 302), ("/api/v1/board/posts", 401)):  # there: sign in first
+        assert client.get(f"/t/{with_board.slug}{path}").status_code == there
+        assert client.get(f"/t/{without.slug}{path}").status_code == 404
+
+
+def test_a_base_domain_with_a_port_routes_its_subdomains(environ, engine, make_tenant):
+    app = create_app(dict(environ, WIJKNET_BASE_DOMAIN="wijknet.test:8080"), engine=engine)
+    tenant = make_tenant(name="Poort Lab")
+    client = app.test_client()
+    page = client.get("/", base_url=f"http://{tenant.slug}.wijknet.test:8080")
+    by_path = client.get(f"/t/{tenant.slug}/", base_url="http://wijknet.test:8080")
+    network = client.get("/", base_url="http://wijknet.test:8080")
+    assert page.status_code == by_path.status_code == network.status_code == 200
+    assert page.data == by_path.data != network.data
+
+
+def test_links_inside_a_lab_name_their_own_lab_unless_another_is_asked_for(app, make_tenant):
+    from flask import g, url_for
+
+    here, other = make_tenant(), make_tenant()
+    with app.test_request_context(f"/t/{here.slug}/"):
+        g.tenant = here
+        assert url_for("tenant_core.home") == f"/t/{here.slug}/"
+        assert url_for("tenant_core.home", slug=other.slug) == f"/t/{other.slug}/"
+    with app.test_request_context("/"):  # no lab in the request: the slug must be given
+        assert url_for("tenant_core.home", slug=other.slug) == f"/t/{other.slug}/"
