@@ -91,3 +91,30 @@ def test_a_read_only_lab_refuses_writes_but_not_paying_exporting_or_tokens(app, 
     assert suspended.status_code == 423 and "opgeschort" in suspended.get_data(as_text=True)
     assert admin.post(f"/t/{lab.slug}/admin/export", data={"csrf_token": token}).status_code == 200
     assert admin.get(f"/t/{lab.slug}/admin/general").status_code == 200  # reading goes on
+
+
+def test_the_switch_alone_is_not_the_platforms_upkeep(engine, make_tenant):
+    """switch_to_tenant without `system` (as provisioning calls it) keeps a suspended lab read-only."""
+    from wijknet.platform.tenancy.uow import switch_to_tenant
+
+    lab = make_tenant()
+    _set(engine, lab, status="suspended")
+    with engine.connect() as conn, conn.begin():
+        switch_to_tenant(conn, lab)
+        assert conn.execute(text("SHOW transaction_read_only")).scalar() == "on"
+
+
+def test_a_cached_lab_cannot_be_changed_and_its_settings_are_not_its_identity():
+    """The directory hands the same TenantRef to every request of a process: nobody may change
+    it. Two refs of one lab are the same lab whatever settings they carry (and are hashable:
+    a dict field in the hash would make them unhashable)."""
+    from dataclasses import FrozenInstanceError
+
+    from wijknet.platform.tenancy.uow import TenantRef
+
+    base = TenantRef(1, "lab", "Lab", "other", "", "", "pilot", "active", "t_1", "r_1", settings={"board": {"posts_per_day": 5}})
+    with pytest.raises(FrozenInstanceError):
+        base.status = "suspended"
+    other_settings = replace(base, settings={"board": {"posts_per_day": 9}})
+    assert other_settings == base and hash(other_settings) == hash(base) and len({base, other_settings}) == 1
+    assert replace(base, status="suspended") != base
