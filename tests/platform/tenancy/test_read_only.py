@@ -118,3 +118,14 @@ def test_a_cached_lab_cannot_be_changed_and_its_settings_are_not_its_identity():
     other_settings = replace(base, settings={"board": {"posts_per_day": 9}})
     assert other_settings == base and hash(other_settings) == hash(base) and len({base, other_settings}) == 1
     assert replace(base, status="suspended") != base
+
+
+def test_a_tenant_session_is_not_the_platforms_upkeep_unless_it_says_so(engine, make_tenant):
+    """A request's session (routing.tenant_db) is made without `system`: read-only for a suspended lab."""
+    from wijknet.platform.tenancy.uow import TenantSession
+
+    lab = make_tenant()
+    _set(engine, lab, status="suspended")
+    for kwargs, read_only in (({}, "on"), ({"system": True}, "off")):
+        with TenantSession(engine, lab, **kwargs) as session, session.begin():
+            assert session.execute(text("SHOW transaction_read_only")).scalar() == read_only

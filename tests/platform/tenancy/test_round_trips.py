@@ -133,3 +133,21 @@ def test_a_connection_that_dies_under_the_switch_is_sqlalchemys_error_and_replac
     conn.close()
     with tenant_unit_of_work(one_connection, tenant) as session:  # the pool has a new one
         assert session.scalar(text("SELECT pg_backend_pid()")) != pid
+
+
+@pytest.mark.parametrize("already_open", [False, True], ids=["with BEGIN", "in an open transaction"])
+def test_the_switch_bounds_citus_connections_on_citus_only(engine, make_tenant, already_open):
+    """On a Citus coordinator the switch also keeps Citus from caching worker connections for
+    the tenant's role (citus.max_cached_conns_per_worker = 0 for the transaction,
+    docs/scale-out.md); on a plain server it sends nothing of Citus."""
+    from wijknet.platform.tenancy.citus import is_citus
+    from wijknet.platform.tenancy.uow import switch_to_tenant
+
+    expected = "0" if is_citus(engine) else None
+    lab = make_tenant()
+    with engine.connect() as conn, conn.begin():
+        if already_open:
+            conn.execute(text("SELECT 1"))  # the switch then goes the plain way, as its own statement
+        switch_to_tenant(conn, lab)
+        assert conn.execute(text("SELECT current_setting('citus.max_cached_conns_per_worker', true)")).scalar() == expected
+        assert conn.execute(text("SELECT current_user")).scalar() == lab.role_name
