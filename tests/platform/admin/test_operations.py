@@ -5,7 +5,7 @@ contrast computed right, and the last administrator kept (issue 19: survivors)."
 import os
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from wijknet.platform.admin.operations import (
@@ -13,11 +13,14 @@ from wijknet.platform.admin.operations import (
     brand_contrast,
     change_general,
     change_member_role,
+    change_module_settings,
     contrast,
     remove_from_lab,
 )
 from wijknet.platform.identity.models import Membership, User
-from wijknet.platform.tenancy.models import Tenant
+from wijknet.platform.tenancy.models import ModuleSetting, Tenant
+from wijknet.platform.tenancy.uow import tenant_unit_of_work
+from wijknet.tenants.core.models import TenantAuditEntry
 
 from ...support import images
 
@@ -54,6 +57,25 @@ def test_the_labs_name_is_1_to_120_characters_and_its_tagline_is_kept(app, engin
         assert (status, code, list(errors)) == (400, "admin.general_invalid", ["name"])
     with Session(engine) as session:
         assert session.get(Tenant, lab.id).name == "O"  # a refusal changed nothing
+    assert _general(app, engine, lab, admin, tagline="t" * 300, welcome_text="w" * 2000)[1] == "t" * 300
+    for change, field in (({"tagline": "t" * 301}, "tagline"), ({"welcome_text": "w" * 2001}, "welcome_text")):
+        assert list(_refused(lambda change=change: _general(app, engine, lab, admin, **change))[2]) == [field]
+
+
+def _general_changes(engine, lab) -> list[set]:
+    with tenant_unit_of_work(engine, lab) as session:
+        entries = session.scalars(
+            select(TenantAuditEntry).where(TenantAuditEntry.action == "lab.general_changed").order_by(TenantAuditEntry.id)
+        )
+        return [set(entry.detail["changed"]) for entry in entries]
+
+
+def test_each_change_of_the_labs_face_is_audited_with_what_changed(app, engine, lab, make_member):
+    admin = make_member(lab, "admin")
+    _general(app, engine, lab, admin, name="Lab Oost")  # nothing changes: no entry
+    _general(app, engine, lab, admin, name="Lab Oost-Zuid", tagline="Samen")
+    _general(app, engine, lab, admin, name="Lab Oost-Zuid", tagline="Samen", logo=images.png(40, 40))
+    assert _general_changes(engine, lab) == [{"name", "tagline"}, {"logo"}]
 
 
 def test_a_logo_is_made_at_most_512_pixels_on_its_longest_side(app, engine, lab, make_member):
@@ -92,6 +114,8 @@ def _role(engine, lab, user_id) -> str | None:
 
 def test_the_last_administrator_stays_and_another_can_go(engine, lab, make_member):
     first = make_member(lab, "admin")
+    for _ in range(2):  # members are no administrators: they do not count as one
+        make_member(lab)
 
     def remove(actor, user_id):
         with Session(engine) as session, session.begin():
@@ -104,7 +128,21 @@ def test_the_last_administrator_stays_and_another_can_go(engine, lab, make_membe
     assert _refused(lambda: remove(first, first))[:2] == (409, "admin.last_admin")
     assert _refused(lambda: demote(first, first))[:2] == (409, "admin.last_admin")
     second = make_member(lab, "admin")
-    remove(first, second)  # two administrators: one may go
+    demote(first, second)  # two administrators: one may step down ...
+    assert _role(engine, lab, second) == "member"
+    with Session(engine) as session, session.begin():
+        change_member_role(session, session.get(Tenant, lab.id), session.get(User, first), second, "admin")
+    remove(first, second)  # ... or go
     assert _role(engine, lab, second) is None and _role(engine, lab, first) == "admin"
     assert _refused(lambda: remove(first, second))[:2] == (404, "admin.not_a_member")
     assert _refused(lambda: demote(first, second))[:2] == (404, "admin.not_a_member")
+
+
+def test_a_module_installed_after_the_lab_was_made_starts_switched_off(engine, lab, make_member):
+    admin = make_member(lab, "admin")
+    with Session(engine) as session, session.begin():
+        session.execute(delete(ModuleSetting).where(ModuleSetting.tenant_id == lab.id, ModuleSetting.module == "ledger"))
+    with Session(engine) as session, session.begin():
+        change_module_settings(session, session.get(Tenant, lab.id), session.get(User, admin), "ledger", {})
+    with Session(engine) as session:
+        assert session.get(ModuleSetting, (lab.id, "ledger")).enabled is False
