@@ -98,6 +98,17 @@ def test_a_logo_file_is_at_most_512_kib(app, engine, lab, make_member):
     assert status == 413 and list(errors) == ["logo"]
 
 
+def test_the_labs_colour_needs_wcag_aa_contrast_against_white_and_the_paper(app, engine, lab, make_member):
+    admin = make_member(lab, "admin")
+    assert brand_contrast("#707070") == pytest.approx(4.74, abs=0.01)  # just above 4.5: accepted
+    _general(app, engine, lab, admin, colour="#707070")
+    for colour in ("#747474", "#808080"):  # 4.48 and 3.78: refused
+        status, _code, errors = _refused(lambda colour=colour: _general(app, engine, lab, admin, colour=colour))
+        assert status == 400 and "minstens 4,5" in errors["colour"][0]
+    with Session(engine) as session:
+        assert session.get(Tenant, lab.id).brand_colour == "#707070"
+
+
 def test_contrast_is_wcags():
     assert contrast("#ffffff", "#000000") == pytest.approx(21)
     assert contrast("#000000", "#ffffff") == pytest.approx(21)
