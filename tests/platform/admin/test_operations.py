@@ -16,6 +16,7 @@ from wijknet.platform.admin.operations import (
     change_module_settings,
     contrast,
     remove_from_lab,
+    switch_module,
 )
 from wijknet.platform.identity.models import Membership, User
 from wijknet.platform.tenancy.models import ModuleSetting, Tenant
@@ -62,20 +63,42 @@ def test_the_labs_name_is_1_to_120_characters_and_its_tagline_is_kept(app, engin
         assert list(_refused(lambda change=change: _general(app, engine, lab, admin, **change))[2]) == [field]
 
 
-def _general_changes(engine, lab) -> list[set]:
+def _changes(engine, lab, action="lab.general_changed") -> list[dict]:
     with tenant_unit_of_work(engine, lab) as session:
-        entries = session.scalars(
-            select(TenantAuditEntry).where(TenantAuditEntry.action == "lab.general_changed").order_by(TenantAuditEntry.id)
-        )
-        return [set(entry.detail["changed"]) for entry in entries]
+        entries = session.scalars(select(TenantAuditEntry).where(TenantAuditEntry.action == action).order_by(TenantAuditEntry.id))
+        return [entry.detail["changed"] for entry in entries]
 
 
 def test_each_change_of_the_labs_face_is_audited_with_what_changed(app, engine, lab, make_member):
     admin = make_member(lab, "admin")
     _general(app, engine, lab, admin, name="Lab Oost")  # nothing changes: no entry
     _general(app, engine, lab, admin, name="Lab Oost-Zuid", tagline="Samen")
-    _general(app, engine, lab, admin, name="Lab Oost-Zuid", tagline="Samen", logo=images.png(40, 40))
-    assert _general_changes(engine, lab) == [{"name", "tagline"}, {"logo"}]
+    logo = _general(app, engine, lab, admin, name="Lab Oost-Zuid", tagline="Samen", logo=images.png(40, 40))[2]
+    assert _general(app, engine, lab, admin, name="Lab Oost-Zuid", tagline="Samen", colour="#707070")[2] == logo  # kept
+    _general(app, engine, lab, admin, name="Lab Oost-Zuid", tagline="Samen", colour="#707070", remove_logo=True)
+    assert _changes(engine, lab) == [
+        {"name": {"from": "Lab Oost", "to": "Lab Oost-Zuid"}, "tagline": {"from": "", "to": "Samen"}},
+        {"logo": {"from": None, "to": logo}},
+        {"colour": {"from": None, "to": "#707070"}},
+        {"logo": {"from": logo, "to": None}},
+    ]
+
+
+def test_module_settings_changes_are_audited_key_by_key_and_an_unknown_module_is_404(engine, lab, make_member):
+    admin = make_member(lab, "admin")
+
+    def change(name, raw):
+        with Session(engine) as session, session.begin():
+            return change_module_settings(session, session.get(Tenant, lab.id), session.get(User, admin), name, raw)
+
+    defaults = change("board", {})
+    change("board", {**defaults, "posts_per_day": defaults["posts_per_day"] + 1})
+    assert _changes(engine, lab, "module.settings_changed") == [
+        {"posts_per_day": {"from": defaults["posts_per_day"], "to": defaults["posts_per_day"] + 1}}
+    ]
+    with Session(engine) as session, session.begin(), pytest.raises(ModuleError) as refused:
+        switch_module(session, session.get(Tenant, lab.id), session.get(User, admin), "no-such-module", on=True)
+    assert (refused.value.status, refused.value.code) == (404, "module.unknown")
 
 
 def test_a_logo_is_made_at_most_512_pixels_on_its_longest_side(app, engine, lab, make_member):
