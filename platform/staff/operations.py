@@ -157,7 +157,7 @@ SORTS = {
 
 
 def tenant_overview(
-    session: Session, *, query: str = "", sort: str = "name", descending: bool = False, limit: int = 50, offset: int = 0
+    session: Session, *, query: str, sort: str, descending: bool, limit: int, offset: int
 ) -> tuple[list[tuple[Tenant, int]], int]:
     """([(lab, member count)], total) matching `query` (name, slug or region), sorted."""
     members = (
