@@ -1,0 +1,89 @@
+"""The lab's chart of accounts (tenants/ledger/operations.py): codes handed out within their
+kind's range to its last number, long names and reasons cut where they are meant to be, a
+balance of 0 for an account nothing was booked on, and a starter kit that copies the chart
+without anyone's personal accounts (issue 19: survivors)."""
+
+import pytest
+from sqlalchemy import func, select, text
+
+from wijknet.platform.tenancy.uow import tenant_unit_of_work
+from wijknet.tenants.ledger.models import Account
+from wijknet.tenants.ledger.operations import (
+    LedgerError,
+    Line,
+    balances,
+    copy_starter_accounts,
+    ensure_account,
+    post_entry,
+    reverse_entry,
+)
+
+pytestmark = pytest.mark.tenancy
+
+
+@pytest.fixture
+def lab(make_tenant):
+    return make_tenant(modules=("ledger",))
+
+
+def _take_codes(session, kind: str, first: int, last: int) -> None:
+    session.execute(
+        text(
+            "INSERT INTO ledger_accounts (ref, code, name, kind)"
+            " SELECT 'taken:' || n, n::text, 'bezet', :kind FROM generate_series(CAST(:first AS int), CAST(:last AS int)) AS n"
+        ),
+        {"kind": kind, "first": first, "last": last},
+    )
+
+
+@pytest.mark.parametrize(("kind", "first_code", "last_code"), [("expense", "4000", "7999"), ("income", "8101", "8999")])
+def test_codes_on_demand_run_from_the_first_free_to_the_last_of_their_kind(engine, lab, kind, first_code, last_code):
+    with tenant_unit_of_work(engine, lab) as session:
+        assert ensure_account(session, f"{kind}:eerste", name="Eerste", kind=kind).code == first_code
+        _take_codes(session, kind, int(first_code) + 1, int(last_code) - 1)
+        assert ensure_account(session, f"{kind}:laatste", name="Laatste", kind=kind).code == last_code
+        with pytest.raises(LedgerError) as full:
+            ensure_account(session, f"{kind}:teveel", name="Te veel", kind=kind)
+        assert full.value.code == "ledger.codes_exhausted"
+
+
+def test_a_long_account_name_is_cut_at_120_characters(engine, lab):
+    with tenant_unit_of_work(engine, lab) as session:
+        assert ensure_account(session, "payable:member:9", name="n" * 121, kind="liability").name == "n" * 120
+
+
+def test_a_reversal_quotes_at_most_100_characters_of_its_reason(engine, lab):
+    reason = "r" * 99 + "ST" + "x" * 40
+    with tenant_unit_of_work(engine, lab) as session:
+        entry = post_entry(session, "Huur", [Line("bank", 10_00), Line("fees", -10_00)])
+        reversal = reverse_entry(session, entry.id, reason=reason)
+        assert reversal.description == f"Correctie van boeking {entry.id} ({'r' * 99}S): Huur"
+
+
+def test_a_reversal_description_is_at_most_300_characters(engine, lab):
+    with tenant_unit_of_work(engine, lab) as session:
+        entry = post_entry(session, "h" * 300, [Line("bank", 10_00), Line("fees", -10_00)])
+        description = reverse_entry(session, entry.id, reason="fout").description
+        assert len(description) == 300 and description.startswith(f"Correctie van boeking {entry.id} (fout): hhh")
+
+
+def test_an_account_nothing_was_booked_on_has_balance_0(engine, lab):
+    with tenant_unit_of_work(engine, lab) as session:
+        ensure_account(session, "bank")
+        assert dict((account.ref, amount) for account, amount in balances(session))["bank"] == 0
+
+
+def test_a_starter_kit_copies_the_chart_without_personal_accounts(engine, lab, make_tenant):
+    new = make_tenant(modules=("ledger",))
+    with tenant_unit_of_work(engine, lab) as model:
+        for ref in ("bank", "fees"):
+            ensure_account(model, ref)
+        ensure_account(model, "bank-spaar", name="Spaarrekening", kind="asset")
+        ensure_account(model, "payable:member:1", name="Te betalen aan Gerda", kind="liability")
+        shared = model.scalars(select(Account.ref).where(Account.ref.not_like("%:%"))).all()
+        with tenant_unit_of_work(engine, new) as target:
+            before = target.scalar(select(func.count()).select_from(Account))
+            assert before == 0
+            assert copy_starter_accounts(model, target) == len(shared) == 3
+    with tenant_unit_of_work(engine, new) as target:
+        assert sorted(target.scalars(select(Account.ref))) == sorted(shared)
