@@ -5,6 +5,7 @@ and a deletion's export goes into a folder that may exist already (issue 19: sur
 
 import os
 import secrets
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import delete, select
@@ -16,9 +17,12 @@ from wijknet.platform.staff.operations import (
     change_plan,
     check_slug,
     delete_lab,
+    member_count,
     onboard,
     require_staff,
     set_status,
+    staff_log,
+    tenant_overview,
 )
 from wijknet.platform.tenancy.models import ModuleSetting, StaffAuditEntry, Tenant
 from wijknet.platform.tenancy.operations import ensure_user
@@ -86,6 +90,46 @@ def test_a_lab_being_set_up_cannot_be_suspended(engine, make_tenant, staff):
     assert _refused(lambda: _status(engine, staff, lab, "suspended"))[:2] == (409, "staff.lab_busy")
 
 
+def test_an_unknown_lab_is_404_for_every_action(engine, staff, tmp_path):
+    class Nowhere:
+        slug = f"nergens-{secrets.token_hex(3)}"
+
+    assert _refused(lambda: _status(engine, staff, Nowhere, "suspended"))[:2] == (404, "staff.no_such_lab")
+    refused = _refused(lambda: delete_lab(engine, _detached(engine, staff), Nowhere.slug, Nowhere.slug, export_dir=str(tmp_path)))
+    assert refused[:2] == (404, "staff.no_such_lab")
+
+
+def test_the_staff_log_of_one_lab_and_of_all(engine, make_tenant, staff):
+    one, other = make_tenant(), make_tenant()
+    _status(engine, staff, one, "suspended")
+    _status(engine, staff, other, "suspended")
+    with Session(engine) as session:
+        rows, total = staff_log(session, limit=50, offset=0, slug=one.slug)
+        assert total == len(rows) >= 1 and {row.tenant_slug for row in rows} == {one.slug}
+        everything = staff_log(session, limit=1000, offset=0)[1]
+        assert everything > total and everything >= 2
+
+
+def test_member_counts_and_the_overviews_search(engine, make_tenant, make_member):
+    token = secrets.token_hex(3)
+    base = token + "x" * 93  # 99 characters
+    near = make_tenant(name=base + "z")
+    exact = make_tenant(name=base + "x")  # 100 characters
+    for _ in range(2):
+        make_member(exact)
+    make_member(near)
+
+    def found(query):
+        with Session(engine) as session:
+            rows, total = tenant_overview(session, query=query, sort="name", descending=False, limit=50, offset=0)
+            return total, {(tenant.slug, members) for tenant, members in rows}
+
+    assert found(base + "x" + "zzz") == (1, {(exact.slug, 2)})  # searched for its first 100 characters
+    assert found(base + "y" + "x") == (0, set())  # the 100th character counts
+    with Session(engine) as session:
+        assert (member_count(session, exact.id), member_count(session, near.id)) == (2, 1)
+
+
 def _members(engine, lab, count):
     with Session(engine) as session, session.begin():
         for _ in range(count):
@@ -108,6 +152,23 @@ def test_a_plan_takes_a_lab_with_as_many_members_as_it_allows(engine, make_tenan
     assert (status, code, list(errors)) == (400, "plan.member_limit", ["plan"])
 
 
+def test_billing_arranged_outside_stripe_and_back(engine, make_tenant, staff):
+    lab = make_tenant()
+
+    def to(plan, arranged):
+        with Session(engine) as session, session.begin():
+            tenant = change_plan(session, session.get(User, staff), lab.slug, plan, billing_arranged=arranged)
+            return tenant.billing_status, tenant.trial_ends_at
+
+    assert to("buurt", True)[0] == "none"  # invoiced by the network: never read-only for payment
+    before = datetime.now(timezone.utc)
+    status, trial_ends_at = to("buurt", False)
+    assert status == "trialing" and before <= trial_ends_at <= datetime.now(timezone.utc)  # back to Stripe: its clock runs
+    with Session(engine) as session, session.begin():
+        session.get(Tenant, lab.id).billing_status = "active"
+    assert to("netwerk", False)[0] == "active"  # paying through Stripe: left as it is
+
+
 def _taken(engine, slugs):
     """Addresses taken by registry rows alone (the slug check reads nothing else)."""
     with Session(engine) as session, session.begin():
@@ -124,6 +185,8 @@ def _check(engine, slug):
 def test_the_slug_check_suggests_the_first_free_address(engine):
     base = f"wijk-{secrets.token_hex(3)}"
     try:
+        assert _check(engine, base) == {"slug": base, "available": True, "message": "Available.", "suggestion": None}
+        assert _check(engine, "staff")["suggestion"] is None  # reserved: no numbered variants of it
         _taken(engine, [base])
         assert _check(engine, base)["suggestion"] == f"{base}-2"
         _taken(engine, [f"{base}-2"])
