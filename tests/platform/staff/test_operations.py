@@ -203,9 +203,10 @@ def test_the_slug_check_suggests_the_first_free_address(engine):
             session.execute(delete(Tenant).where(Tenant.schema_name.like("t_taken_%")))
 
 
-def test_onboarding_switches_on_exactly_the_modules_chosen(app, engine, staff, prefix):
+@pytest.mark.parametrize(("chosen", "enabled"), [(["board", "assets"], ["assets", "board"]), (None, ["board"])])
+def test_onboarding_switches_on_exactly_the_modules_chosen_or_the_board(app, engine, staff, prefix, chosen, enabled):
     slug = f"nieuw-{secrets.token_hex(3)}"
-    raw = {"name": "Nieuw Lab", "slug": slug, "admin_email": "beheer@example.org", "modules": ["board", "assets"]}
+    raw = {"name": "Nieuw Lab", "slug": slug, "admin_email": "beheer@example.org"} | ({"modules": chosen} if chosen else {})
     with app.app_context():
         done = onboard(
             engine,
@@ -216,10 +217,10 @@ def test_onboarding_switches_on_exactly_the_modules_chosen(app, engine, staff, p
             public_url="https://wijknet.example",
         )
     with Session(engine) as session:
-        enabled = session.scalars(
+        switched_on = session.scalars(
             select(ModuleSetting.module).where(ModuleSetting.tenant_id == done.tenant.id, ModuleSetting.enabled)
         ).all()
-    assert sorted(enabled) == ["assets", "board"]
+    assert sorted(switched_on) == enabled
 
 
 def test_deletions_export_into_a_folder_that_exists_already(engine, make_tenant, staff, tmp_path):
