@@ -7,10 +7,11 @@ import pytest
 from sqlalchemy import func, select, text
 
 from wijknet.platform.tenancy.uow import tenant_unit_of_work
-from wijknet.tenants.ledger.models import Account
+from wijknet.tenants.ledger.models import Account, LedgerEntry
 from wijknet.tenants.ledger.operations import (
     LedgerError,
     Line,
+    balance,
     balances,
     copy_starter_accounts,
     ensure_account,
@@ -36,7 +37,16 @@ def _take_codes(session, kind: str, first: int, last: int) -> None:
     )
 
 
-@pytest.mark.parametrize(("kind", "first_code", "last_code"), [("expense", "4000", "7999"), ("income", "8101", "8999")])
+@pytest.mark.parametrize(
+    ("kind", "first_code", "last_code"),
+    [
+        ("asset", "1100", "1999"),  # the first hundred: standard accounts
+        ("liability", "2000", "2999"),
+        ("equity", "3000", "3999"),
+        ("expense", "4000", "7999"),
+        ("income", "8101", "8999"),  # 8100 is a standard account's
+    ],
+)
 def test_codes_on_demand_run_from_the_first_free_to_the_last_of_their_kind(engine, lab, kind, first_code, last_code):
     with tenant_unit_of_work(engine, lab) as session:
         assert ensure_account(session, f"{kind}:eerste", name="Eerste", kind=kind).code == first_code
@@ -87,3 +97,24 @@ def test_a_starter_kit_copies_the_chart_without_personal_accounts(engine, lab, m
             assert copy_starter_accounts(model, target) == len(shared) == 3
     with tenant_unit_of_work(engine, new) as target:
         assert sorted(target.scalars(select(Account.ref))) == sorted(shared)
+
+
+def test_a_balance_per_subject_and_an_entry_booked_at_its_own_time(engine, lab):
+    from datetime import datetime, timezone
+
+    when = datetime(2026, 3, 1, 9, 30, tzinfo=timezone.utc)
+    with tenant_unit_of_work(engine, lab) as session:
+        post_entry(session, "Huur A", [Line("receivable", 10_00, subject="member:1"), Line("fees", -10_00)], booked_at=when)
+        post_entry(session, "Huur B", [Line("receivable", 3_00, subject="member:2"), Line("fees", -3_00)])
+        assert [balance(session, "receivable", subject=s) for s in ("member:1", "member:2", None)] == [10_00, 3_00, 13_00]
+        booked = {entry.description: entry.booked_at for entry in session.scalars(select(LedgerEntry))}
+        assert booked["Huur A"] == when and booked["Huur B"] > when
+
+
+def test_a_reversal_is_not_reversed_409(engine, lab):
+    with tenant_unit_of_work(engine, lab) as session:
+        entry = post_entry(session, "Huur", [Line("bank", 10_00), Line("fees", -10_00)])
+        reversal = reverse_entry(session, entry.id, reason="fout")
+        with pytest.raises(LedgerError) as refused:
+            reverse_entry(session, reversal.id, reason="terug")
+        assert (refused.value.status, refused.value.code) == (409, "ledger.reversal")
