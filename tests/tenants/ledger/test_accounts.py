@@ -118,3 +118,28 @@ def test_a_reversal_is_not_reversed_409(engine, lab):
         with pytest.raises(LedgerError) as refused:
             reverse_entry(session, reversal.id, reason="terug")
         assert (refused.value.status, refused.value.code) == (409, "ledger.reversal")
+
+
+def test_an_account_needs_both_a_name_and_a_kind_to_be_made(engine, lab):
+    with tenant_unit_of_work(engine, lab) as session:
+        for given in ({"name": "Iets"}, {"kind": "asset"}, {}):
+            with pytest.raises(LedgerError) as refused:
+                ensure_account(session, "onbekend", **given)
+            assert refused.value.code == "ledger.no_account"
+
+
+def test_balances_by_prefix_take_the_prefix_literally(engine, lab):
+    with tenant_unit_of_work(engine, lab) as session:
+        ensure_account(session, "pay_1:gerda", name="Gerda", kind="liability")
+        ensure_account(session, "payX1:wim", name="Wim", kind="liability")
+        ensure_account(session, "pay%:ans", name="Ans", kind="liability")
+        assert [account.ref for account, _ in balances(session, prefix="pay_1")] == ["pay_1:gerda"]
+        assert [account.ref for account, _ in balances(session, prefix="pay%")] == ["pay%:ans"]
+
+
+def test_a_line_cannot_be_changed_once_made():
+    from dataclasses import FrozenInstanceError
+
+    line = Line("bank", 10_00)
+    with pytest.raises(FrozenInstanceError):
+        line.amount_cents = 20_00
