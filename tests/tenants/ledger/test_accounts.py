@@ -143,3 +143,11 @@ def test_a_line_cannot_be_changed_once_made():
     line = Line("bank", 10_00)
     with pytest.raises(FrozenInstanceError):
         line.amount_cents = 20_00
+
+
+@pytest.mark.parametrize("description", ["", "   ", "d" * 301])
+def test_an_entry_needs_a_description_of_1_to_300_characters(engine, lab, description):
+    with tenant_unit_of_work(engine, lab) as session:
+        with pytest.raises(LedgerError) as refused:
+            post_entry(session, description, [Line("bank", 10_00), Line("fees", -10_00)])
+        assert (refused.value.code, list(refused.value.errors)) == ("ledger.description", ["description"])
