@@ -59,32 +59,32 @@ def with_venv(env: dict, venv: Path) -> dict:
 def prepare_copy(copy: Copy) -> None:
     """A copy (var/mutate/src, src-2 ...) at HEAD (made or moved there), with a virtualenv
     that has it installed."""
-    SRC, VENV = copy  # noqa: N806 - the same names as the first copy's
+    src, venv = copy
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
-    if (SRC / ".git").exists():
-        current = subprocess.run(["git", "rev-parse", "HEAD"], cwd=SRC, capture_output=True, text=True).stdout.strip()
-        sh("git", "reset", "--hard", "--quiet", "HEAD", cwd=SRC)  # a stopped run may have left a mutant
+    if (src / ".git").exists():
+        current = subprocess.run(["git", "rev-parse", "HEAD"], cwd=src, capture_output=True, text=True).stdout.strip()
+        sh("git", "reset", "--hard", "--quiet", "HEAD", cwd=src)  # a stopped run may have left a mutant
         if current != head:
-            sh("git", "checkout", "--quiet", "--detach", head, cwd=SRC)
+            sh("git", "checkout", "--quiet", "--detach", head, cwd=src)
     else:
         WORK.mkdir(parents=True, exist_ok=True)
-        sh("git", "worktree", "add", "--detach", "--force", SRC, head, cwd=REPO)
-    stamp = VENV / f".installed-{head}"
+        sh("git", "worktree", "add", "--detach", "--force", src, head, cwd=REPO)
+    stamp = venv / f".installed-{head}"
     if not stamp.exists():
-        if not (VENV / "bin" / "python").exists():
-            sh(sys.executable, "-m", "venv", VENV)
-        sh(VENV / "bin" / "python", "-m", "pip", "install", "--quiet", "-c", SRC / "constraints.txt", "-e", f"{SRC}[test,mutate]")
-        for old in VENV.glob(".installed-*"):
+        if not (venv / "bin" / "python").exists():
+            sh(sys.executable, "-m", "venv", venv)
+        sh(venv / "bin" / "python", "-m", "pip", "install", "--quiet", "-c", src / "constraints.txt", "-e", f"{src}[test,mutate]")
+        for old in venv.glob(".installed-*"):
             old.unlink()
         stamp.touch()
     # The Dutch catalog is built, not committed: without it every page is English and every
     # test (and so every mutant) would fail.
     sh(
-        VENV / "bin" / "pybabel",
+        venv / "bin" / "pybabel",
         "compile",
         "--use-fuzzy",
         "-d",
-        SRC / "platform" / "translations",
+        src / "platform" / "translations",
         "-l",
         "nl",
         stdout=subprocess.DEVNULL,

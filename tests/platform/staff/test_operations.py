@@ -32,12 +32,6 @@ from ...conftest import MIGRATIONS
 pytestmark = pytest.mark.tenancy
 
 
-@pytest.fixture
-def staff(engine):
-    with Session(engine) as session, session.begin():
-        return ensure_user(session, f"staf-{secrets.token_hex(3)}@wijknet.example", "Sanne Staf", staff=True).id
-
-
 def _detached(engine, user_id) -> User:
     with Session(engine, expire_on_commit=False) as session:
         user = session.get(User, user_id)

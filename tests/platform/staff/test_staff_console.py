@@ -26,12 +26,6 @@ STAFF_PAGES = ("/staff/", "/staff/new", "/staff/audit", "/staff/tokens", "/staff
 
 
 @pytest.fixture
-def staff(engine):
-    with Session(engine) as session, session.begin():
-        return ensure_user(session, f"staf-{secrets.token_hex(3)}@wijknet.example", "Sanne Staf", staff=True).id
-
-
-@pytest.fixture
 def staff_client(app, staff, login_as):
     return login_as(app.test_client(), staff)
 

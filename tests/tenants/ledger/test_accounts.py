@@ -22,11 +22,6 @@ from wijknet.tenants.ledger.operations import (
 pytestmark = pytest.mark.tenancy
 
 
-@pytest.fixture
-def lab(make_tenant):
-    return make_tenant(modules=("ledger",))
-
-
 def _take_codes(session, kind: str, first: int, last: int) -> None:
     session.execute(
         text(

@@ -26,11 +26,6 @@ from wijknet.tenants.ledger.operations import (
 pytestmark = pytest.mark.tenancy
 
 
-@pytest.fixture
-def lab(make_tenant):
-    return make_tenant(modules=("ledger",))
-
-
 def _book(session, amount, *, source="test"):
     return post_entry(session, "Huur", [Line("bank", amount), Line("fees", -amount)], source=source)
 
