@@ -19,7 +19,7 @@ from flask import Blueprint, abort, current_app, send_file
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
 
-from .errors import DomainError
+from .refusals import DomainError
 
 IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
 _KEY = re.compile(r"^[0-9a-f]{64}\.(png|jpg|webp)$")

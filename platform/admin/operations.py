@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from ..billing.plans import load_plans
 from ..db import locked
-from ..errors import DomainError, field_messages
 from ..identity.joining import require_admin
 from ..identity.models import MEMBER_ROLES, Membership, User
 from ..modules import get_module
+from ..refusals import DomainError, field_messages
 from ..storage import clean_image, storage
 from ..tenancy.follow_up import audit_after_commit
 from ..tenancy.models import ModuleSetting, Tenant

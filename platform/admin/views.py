@@ -17,10 +17,10 @@ from ..billing.gateway import current_gateway
 from ..billing.operations import open_portal, start_checkout
 from ..billing.plans import current_plans
 from ..db import contains_pattern
-from ..errors import DomainError
 from ..identity.models import MEMBER_ROLES, Membership, User
 from ..modules import all_modules
 from ..paging import check_page, page_number
+from ..refusals import DomainError
 from ..tenancy.export import export_tenant
 from ..tenancy.follow_up import audit_after_commit
 from ..tenancy.models import Tenant

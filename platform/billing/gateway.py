@@ -9,7 +9,7 @@ from __future__ import annotations
 import stripe
 from flask_babel import lazy_gettext as _l
 
-from ..errors import DomainError
+from ..refusals import DomainError
 
 
 class BillingUnavailable(DomainError):

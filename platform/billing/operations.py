@@ -18,9 +18,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from ..db import locked
-from ..errors import DomainError
 from ..identity.joining import require_admin
 from ..identity.models import User
+from ..refusals import DomainError
 from ..tenancy.follow_up import audit_after_commit
 from ..tenancy.models import StaffAuditEntry, StripeEvent, Tenant
 from .gateway import StripeGateway

@@ -15,6 +15,7 @@ import sys
 
 import click
 
+from ..refusals import DomainError
 from .common import web_app
 
 # command -> the file of this package that defines it
@@ -54,6 +55,8 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except DomainError as exc:  # a rule said no: its message, exit 1
+            raise click.ClickException(exc.message) from None
         except Exception as exc:
             message = database_problem(exc)
             if message is None:

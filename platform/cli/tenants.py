@@ -36,14 +36,10 @@ def _modules_option(value: str) -> tuple[str, ...]:
 @click.option("--admin-email", default=None, help="First admin: gets an invitation by email (the link is printed too).")
 def tenants_create(slug, name, type_, region, tagline, plan, modules, admin_email) -> None:
     """Create a living lab (or finish one whose creation was interrupted)."""
-    from ..tenancy.operations import TenantActionError
-    from ..tenancy.provisioning import ProvisioningError, TenantSpec, provision_tenant
+    from ..tenancy.provisioning import TenantSpec, provision_tenant
 
-    refusals: tuple = (ProvisioningError, TenantActionError)
     if admin_email:  # the invitation (and its email) only then
-        from ..identity.joining import JoinError, invite_first_admin
-
-        refusals += (JoinError,)
+        from ..identity.joining import invite_first_admin
 
     state = _state()
     spec = TenantSpec(
@@ -54,18 +50,15 @@ def tenants_create(slug, name, type_, region, tagline, plan, modules, admin_emai
     def first_admin(session, tenant):
         shown["link"] = invite_first_admin(session, tenant, admin_email, public_url=state.settings.public_url, actor=_actor())
 
-    try:
-        with web_app_context() if admin_email else nullcontext():  # the invitation's email is a template
-            tenant = provision_tenant(
-                state.engine,
-                spec,
-                role_prefix=state.role_prefix,
-                migrations_dir=state.settings.migrations_dir,
-                actor=_actor(),
-                first_admin=first_admin if admin_email else None,
-            )
-    except refusals as exc:
-        raise click.ClickException(str(exc)) from None
+    with web_app_context() if admin_email else nullcontext():  # the invitation's email is a template
+        tenant = provision_tenant(
+            state.engine,
+            spec,
+            role_prefix=state.role_prefix,
+            migrations_dir=state.settings.migrations_dir,
+            actor=_actor(),
+            first_admin=first_admin if admin_email else None,
+        )
     state.directory.forget(slug)
     click.echo(f"created {tenant.slug} (id {tenant.id}, schema {tenant.schema_name}, role {tenant.role_name})")
     from ..tenancy.citus import is_citus, tenant_node
@@ -135,14 +128,11 @@ def tenants_migrate(slugs, jobs: int) -> None:
 
 
 def _set_status(slug: str, status: str, reason: str) -> None:
-    from ..tenancy.operations import TenantActionError, set_tenant_status
+    from ..tenancy.operations import set_tenant_status
 
     state = _state()
-    try:
-        with Session(state.engine) as session, session.begin():
-            set_tenant_status(session, slug, status, actor=_actor(), reason=reason)
-    except TenantActionError as exc:
-        raise click.ClickException(str(exc)) from None
+    with Session(state.engine) as session, session.begin():
+        set_tenant_status(session, slug, status, actor=_actor(), reason=reason)
     state.directory.forget(slug)
     click.echo(f"{slug}: {status}")
 
@@ -167,15 +157,12 @@ def tenants_resume(slug: str) -> None:
 @click.option("--host", required=True, help="e.g. buurt.example.nl")
 def tenants_add_domain(slug: str, host: str) -> None:
     """Serve a living lab on a custom domain as well."""
-    from ..tenancy.operations import TenantActionError, add_domain
+    from ..tenancy.operations import add_domain
 
     state = _state()
-    try:
-        with Session(state.engine) as session, session.begin():
-            domain = add_domain(session, slug, host, actor=_actor())
-            host = domain.host
-    except TenantActionError as exc:
-        raise click.ClickException(str(exc)) from None
+    with Session(state.engine) as session, session.begin():
+        domain = add_domain(session, slug, host, actor=_actor())
+        host = domain.host
     state.directory.forget()
     click.echo(f"{host} -> {slug}")
 
@@ -185,15 +172,12 @@ def tenants_add_domain(slug: str, host: str) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask; for scripts.")
 def tenants_delete(slug: str, yes: bool) -> None:
     """Drop a living lab's schema, role and registry entry. This cannot be undone."""
-    from ..tenancy.operations import TenantActionError, get_tenant
+    from ..tenancy.operations import get_tenant
     from ..tenancy.provisioning import drop_tenant
 
     state = _state()
     with Session(state.engine) as session:
-        try:
-            tenant = get_tenant(session, slug)
-        except TenantActionError as exc:
-            raise click.ClickException(str(exc)) from None
+        tenant = get_tenant(session, slug)
         session.expunge(tenant)
     if not yes:
         typed = click.prompt(f"This drops all data of {tenant.name!r}. Type the slug to confirm", default="", show_default=False)
@@ -209,12 +193,9 @@ def tenants_delete(slug: str, yes: bool) -> None:
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True), help="The zip to write.")
 def tenants_export(slug: str, out: str) -> None:
     """Every table of a living lab as CSV and JSON in one zip, with a manifest."""
-    from ..tenancy.export import ExportError, export_tenant
+    from ..tenancy.export import export_tenant
 
-    try:
-        payload, summary = export_tenant(_state().engine, slug)
-    except ExportError as exc:
-        raise click.ClickException(str(exc)) from None
+    payload, summary = export_tenant(_state().engine, slug)
     with open(out, "wb") as fh:
         fh.write(payload)
     rows = sum(summary.tables.values())
@@ -227,24 +208,20 @@ def tenants_export(slug: str, out: str) -> None:
 @click.option("--name", default=None, help="Default: the exported lab's name.")
 def tenants_import(path: str, slug: str, name: str | None) -> None:
     """A new living lab with the data of an export (same schema version)."""
-    from ..tenancy.export import ExportError, import_tenant
-    from ..tenancy.provisioning import ProvisioningError
+    from ..tenancy.export import import_tenant
 
     state = _state()
     with open(path, "rb") as fh:
         payload = fh.read()
-    try:
-        tenant, counts = import_tenant(
-            state.engine,
-            payload,
-            slug=slug,
-            name=name,
-            role_prefix=state.role_prefix,
-            migrations_dir=state.settings.migrations_dir,
-            actor=_actor(),
-        )
-    except (ExportError, ProvisioningError) as exc:
-        raise click.ClickException(str(exc)) from None
+    tenant, counts = import_tenant(
+        state.engine,
+        payload,
+        slug=slug,
+        name=name,
+        role_prefix=state.role_prefix,
+        migrations_dir=state.settings.migrations_dir,
+        actor=_actor(),
+    )
     state.directory.forget(slug)
     click.echo(f"imported into {tenant.slug} (schema {tenant.schema_name}): {sum(counts.values())} rows in {len(counts)} tables")
     click.echo("Its people are not members here yet: invite them (wijknet users add, or the admin console).")
@@ -262,14 +239,10 @@ def tenants_import(path: str, slug: str, name: str | None) -> None:
 )
 def tenants_move(slug: str, to_node: str, mode: str) -> None:
     """Move a living lab's schema to another Citus worker (Citus only; docs/scale-out.md)."""
-    from ..tenancy.citus import CitusError, move_tenant
-    from ..tenancy.operations import TenantActionError
+    from ..tenancy.citus import move_tenant
 
     state = _state()
-    try:
-        moved = move_tenant(state.engine, slug, to_node, actor=_actor(), mode=mode)
-    except (CitusError, TenantActionError) as exc:
-        raise click.ClickException(str(exc)) from None
+    moved = move_tenant(state.engine, slug, to_node, actor=_actor(), mode=mode)
     if moved.source.id == moved.target.id:
         click.echo(f"{slug} ({moved.schema}) is already on {moved.target.address}: nothing moved.")
         return
@@ -279,12 +252,9 @@ def tenants_move(slug: str, to_node: str, mode: str) -> None:
 @tenants.command("nodes")
 def tenants_nodes() -> None:
     """The Citus workers and how many living labs each holds (Citus only)."""
-    from ..tenancy.citus import CitusError, labs_per_node
+    from ..tenancy.citus import labs_per_node
 
-    try:
-        rows = labs_per_node(_state().engine)
-    except CitusError as exc:
-        raise click.ClickException(str(exc)) from None
+    rows = labs_per_node(_state().engine)
     for node, labs in rows:
         click.echo(f"{node.id:>4}  {node.address:<24} {labs} living lab(s)")
 
@@ -294,13 +264,9 @@ def tenants_nodes() -> None:
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True), help="The SQL file to write.")
 def tenants_backup(slug: str, out: str) -> None:
     """A living lab's schema as a pg_dump script (restore it with `tenants restore`)."""
-    from ..tenancy.backup import BackupError, backup_tenant
-    from ..tenancy.operations import TenantActionError
+    from ..tenancy.backup import backup_tenant
 
-    try:
-        path = backup_tenant(_state().engine, slug, out)
-    except (BackupError, TenantActionError) as exc:
-        raise click.ClickException(str(exc)) from None
+    path = backup_tenant(_state().engine, slug, out)
     click.echo(f"backed up {slug}: {path.stat().st_size // 1024} kB -> {path}")
 
 
@@ -310,15 +276,11 @@ def tenants_backup(slug: str, out: str) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask: the lab's current data is replaced.")
 def tenants_restore(slug: str, path: str, yes: bool) -> None:
     """Replace a living lab's data by a backup of it, in one transaction (on Citus too)."""
-    from ..tenancy.backup import BackupError, restore_tenant
-    from ..tenancy.operations import TenantActionError
+    from ..tenancy.backup import restore_tenant
 
     if not yes and not click.confirm(f"Replace every table of {slug} by the backup in {path}?"):
         raise click.ClickException("Not confirmed; nothing was restored.")
     state = _state()
-    try:
-        restore_tenant(state.engine, slug, path)
-    except (BackupError, TenantActionError) as exc:
-        raise click.ClickException(str(exc)) from None
+    restore_tenant(state.engine, slug, path)
     state.directory.forget(slug)
     click.echo(f"restored {slug} from {path}")

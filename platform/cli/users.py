@@ -26,18 +26,15 @@ def users() -> None:
 def users_add(email: str, name: str, slug: str | None, role: str, staff: bool) -> None:
     """Add a person; they take the account through the link printed (and emailed) here."""
     from ..identity.claims import claim_account_by_email
-    from ..tenancy.operations import TenantActionError, add_member, ensure_user, get_tenant
+    from ..tenancy.operations import add_member, ensure_user, get_tenant
 
-    try:
-        with web_app_context() as app, Session(app.extensions["wijknet"].engine) as session, session.begin():
-            state = app.extensions["wijknet"]  # the claim's email is a template: the app's context
-            user = ensure_user(session, email, name, staff=staff)
-            if slug:
-                add_member(session, get_tenant(session, slug), user, role)
-            user_id = user.id
-            link = claim_account_by_email(session, user, public_url=state.settings.public_url, actor=_actor())
-    except TenantActionError as exc:
-        raise click.ClickException(str(exc)) from None
+    with web_app_context() as app, Session(app.extensions["wijknet"].engine) as session, session.begin():
+        state = app.extensions["wijknet"]  # the claim's email is a template: the app's context
+        user = ensure_user(session, email, name, staff=staff)
+        if slug:
+            add_member(session, get_tenant(session, slug), user, role)
+        user_id = user.id
+        link = claim_account_by_email(session, user, public_url=state.settings.public_url, actor=_actor())
     click.echo(f"user {user_id} {email}" + (f": {role} of {slug}" if slug else "") + (" (staff)" if staff else ""))
     if link:
         click.echo(f"they take the account by signing in through this link (emailed; valid 14 days):\n  {link}")
@@ -80,17 +77,14 @@ def _user_by_email(session: Session, email: str):
 @click.option("--name", default="cli", show_default=True)
 def tokens_create(email: str, slug: str, name: str) -> None:
     """Create a token and print it. It is shown only this once."""
-    from ..identity.tokens import TokenError, create_token
-    from ..tenancy.operations import TenantActionError, get_tenant
+    from ..identity.tokens import create_token
+    from ..tenancy.operations import get_tenant
 
     state = _state()
-    try:
-        with Session(state.engine) as session, session.begin():
-            tenant = get_tenant(session, slug)
-            token, plaintext = create_token(session, tenant_id=tenant.id, user=_user_by_email(session, email), name=name)
-            token_id = token.id
-    except (TenantActionError, TokenError) as exc:
-        raise click.ClickException(str(exc)) from None
+    with Session(state.engine) as session, session.begin():
+        tenant = get_tenant(session, slug)
+        token, plaintext = create_token(session, tenant_id=tenant.id, user=_user_by_email(session, email), name=name)
+        token_id = token.id
     click.echo(f"token {token_id} for {email} in {slug} (shown once, store it now):", err=True)
     click.echo(plaintext)
 
@@ -100,14 +94,11 @@ def tokens_create(email: str, slug: str, name: str) -> None:
 def tokens_list(slug: str) -> None:
     """Tokens of a living lab (never the secret itself)."""
     from ..identity.models import ApiToken, User
-    from ..tenancy.operations import TenantActionError, get_tenant
+    from ..tenancy.operations import get_tenant
 
     state = _state()
     with Session(state.engine) as session:
-        try:
-            tenant = get_tenant(session, slug)
-        except TenantActionError as exc:
-            raise click.ClickException(str(exc)) from None
+        tenant = get_tenant(session, slug)
         rows = session.execute(
             select(ApiToken, User.email)
             .join(User, User.id == ApiToken.user_id)
@@ -132,13 +123,10 @@ def tokens_list(slug: str) -> None:
 @click.option("--id", "token_id", required=True, type=int)
 def tokens_revoke(slug: str, token_id: int) -> None:
     """Revoke a token: it stops working at once."""
-    from ..identity.tokens import TokenError, revoke_token
-    from ..tenancy.operations import TenantActionError, get_tenant
+    from ..identity.tokens import revoke_token
+    from ..tenancy.operations import get_tenant
 
     state = _state()
-    try:
-        with Session(state.engine) as session, session.begin():
-            revoke_token(session, tenant_id=get_tenant(session, slug).id, token_id=token_id)
-    except (TenantActionError, TokenError) as exc:
-        raise click.ClickException(str(exc)) from None
+    with Session(state.engine) as session, session.begin():
+        revoke_token(session, tenant_id=get_tenant(session, slug).id, token_id=token_id)
     click.echo(f"token {token_id} revoked")

@@ -16,9 +16,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from ..db import locked
-from ..errors import DomainError
 from ..labels import role_label
 from ..mail.queue import queue_email
+from ..refusals import DomainError
 from ..tenancy.models import JOIN_POLICIES, StaffAuditEntry, Tenant
 from ..tenancy.operations import add_member
 from .access import ROLE_RANK, membership_of

@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..db import locked
-from ..errors import DomainError
+from ..refusals import DomainError
 from .models import AccountClaim, Identity, User
 from .tokens import token_hash
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..config import OidcProvider
-from ..errors import DomainError
+from ..refusals import DomainError
 from ..tenancy.models import Tenant
 from .joining import require_admin
 from .models import TenantLoginProvider, User

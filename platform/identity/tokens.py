@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from ..db import locked, release_read_transaction
-from ..errors import DomainError
+from ..refusals import DomainError
 from .models import ApiToken, Membership, User
 
 TOKEN_PREFIX = "wkn_"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from ..errors import DomainError
 from ..jobs import defer_in
+from ..refusals import DomainError
 
 MAIL_QUEUE = "mail"
 MAX_BODY = 100_000

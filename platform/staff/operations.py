@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from ..billing.plans import load_plans
 from ..db import contains_pattern, locked
-from ..errors import DomainError
 from ..identity.joining import invite_first_admin
 from ..identity.models import Membership, User
+from ..refusals import DomainError
 from ..tenancy.export import export_tenant
 from ..tenancy.models import PLANS, ModuleSetting, StaffAuditEntry, Tenant
 from ..tenancy.names import RESERVED_SLUGS, SLUG_RE

@@ -8,9 +8,9 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 from sqlalchemy.orm import Session
 
-from ..errors import DomainError, field_messages
 from ..identity.operations import clean_email
 from ..modules import all_modules
+from ..refusals import DomainError, field_messages
 from ..tenancy.models import PLANS, TENANT_TYPES
 
 

@@ -9,10 +9,10 @@ from flask import Blueprint, Response, abort, current_app, g, jsonify, redirect,
 from sqlalchemy import select
 
 from ..billing.plans import load_plans
-from ..errors import DomainError
 from ..identity.tokens import TokenError, create_staff_token, revoke_token, tokens_of
 from ..modules import all_modules
 from ..paging import check_page, page_number
+from ..refusals import DomainError
 from ..tenancy.models import TENANT_TYPES, Tenant
 from ..tenancy.routing import platform_db
 from ..tenancy.starter_kit import model_labs

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from ..errors import DomainError
+from ..refusals import DomainError
 from .citus import allow_tenant_triggers, is_citus
 from .names import quote_ident
 from .operations import get_tenant

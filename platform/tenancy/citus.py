@@ -18,16 +18,14 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from ..refusals import DomainError
 
-class CitusError(Exception):
-    """What a Citus-only command refuses, with a stable code. A plain exception (not a
-    DomainError): the tenant switch imports this module, and commands must not import the
-    web layer to start (issue 18)."""
 
-    def __init__(self, message: str, *, code: str = "citus"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+class CitusError(DomainError):
+    """What a Citus-only command refuses, with a stable code."""
+
+    status = 409
+    code = "citus"
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from ..errors import DomainError
 from ..modules import tenant_metadata
+from ..refusals import DomainError
 from .lookups import tenant_ref
 from .migrate import tenant_head
 from .models import ModuleSetting, Tenant

@@ -8,8 +8,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from ..db import locked
-from ..errors import DomainError
 from ..identity.models import MEMBER_ROLES, Membership, User
+from ..refusals import DomainError
 from .models import PLANS, Domain, StaffAuditEntry, Tenant
 from .names import normalise_host
 

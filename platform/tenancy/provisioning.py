@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from ..billing.plans import load_plans
 from ..db import locked
-from ..errors import DomainError
 from ..modules import all_modules, tenant_metadata
+from ..refusals import DomainError
 from .citus import allow_tenant_triggers, distribute_schema_step, is_citus
 from .lookups import tenant_ref
 from .migrate import stamp_tenant, tenant_head

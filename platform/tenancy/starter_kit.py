@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from ..errors import DomainError
 from ..modules import all_modules, load
+from ..refusals import DomainError
 from .lookups import tenant_ref
 from .models import ModuleSetting, Tenant
 from .uow import tenant_unit_of_work

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
-from wijknet.platform.errors import DomainError, load_input
+from wijknet.platform.refusals import DomainError, load_input
 from wijknet.tenants.core.time import tenant_zone
 
 from .models import APPROVALS, ASSET_KINDS, ASSET_STATUSES, FULL_SHARE, MAINTENANCE_KINDS, PARTIES, PRICE_UNITS

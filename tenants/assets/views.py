@@ -12,9 +12,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from wijknet.platform.errors import DomainError
 from wijknet.platform.i18n import parse_euros
 from wijknet.platform.paging import check_page, page_number
+from wijknet.platform.refusals import DomainError
 from wijknet.platform.tenancy.routing import current_tenant, tenant_db
 from wijknet.tenants.core.access import PUBLIC, access, current_member, role
 from wijknet.tenants.core.idempotency import once_per_key

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 from marshmallow.experimental.context import Context
 
-from wijknet.platform.errors import DomainError, field_messages
+from wijknet.platform.refusals import DomainError, field_messages
 
 from .models import POST_KINDS, REACTION_KINDS
 

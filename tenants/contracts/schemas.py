@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from wijknet.platform.errors import DomainError, load_input
+from wijknet.platform.refusals import DomainError, load_input
 from wijknet.tenants.core.models import ORGANISATION_KINDS
 
 from .models import CONTRACT_TYPES, MILESTONE_STATUSES, VOTE_CHOICES

@@ -9,9 +9,9 @@ from flask_babel import gettext
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from wijknet.platform.errors import DomainError
 from wijknet.platform.i18n import parse_euros
 from wijknet.platform.paging import check_page, page_number
+from wijknet.platform.refusals import DomainError
 from wijknet.platform.tenancy.routing import current_tenant, tenant_db
 from wijknet.tenants.core.access import access, current_member, has_rank, role
 from wijknet.tenants.core.idempotency import once_per_key

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from wijknet.platform.db import locked
-from wijknet.platform.errors import DomainError
+from wijknet.platform.refusals import DomainError
 
 from .models import Account, LedgerEntry, LedgerLine
 
