@@ -253,6 +253,14 @@ def test_each_refusal_of_a_booking_has_its_status(engine, car, asset_lab, member
         driver, other = session.get(Member, driver_id), session.get(Member, other_id)
         booking = request_booking(session, asset, driver, _times(SATURDAY, hours=1))
         assert _refused(lambda: record_payment(session, booking, boss)) == (409, "assets.not_completed")
+        too_early = SATURDAY - timedelta(hours=1, seconds=1)
+        assert _refused(lambda: check_in(session, booking, asset, driver, {"km": 1}, now=too_early)) == (409, "assets.too_early")
+        cancel_booking(session, booking, driver)
+        assert _refused(lambda: check_in(session, booking, asset, driver, {"km": 1}, now=SATURDAY)) == (
+            409,
+            "assets.not_approved",
+        )
+        booking = request_booking(session, asset, driver, _times(SATURDAY, hours=1))
         assert _refused(lambda: check_in(session, booking, asset, other, {"km": 1}, now=SATURDAY)) == (
             404,
             "assets.booking_not_found",
@@ -264,13 +272,29 @@ def test_each_refusal_of_a_booking_has_its_status(engine, car, asset_lab, member
         )
 
 
-def test_a_booking_of_one_cent_is_booked_in_the_ledger(engine, asset_lab, member_in):
+def test_a_booking_of_one_cent_is_booked_in_the_ledger_and_paid_out(engine, asset_lab, member_in):
     _u, admin = member_in(asset_lab, "admin")
     _u2, rider = member_in(asset_lab)
     with tenant_unit_of_work(engine, asset_lab) as session:
         boss, member = session.get(Member, admin), session.get(Member, rider)
         bike = create_asset(session, boss, {**BAKFIETS, "price_cents": 1})
+        shares = {"shares": [{"party": "member", "member_id": rider, "basis_points": 10000}]}
+        set_shares(session, bike, boss, shares, now=SATURDAY - timedelta(days=1))
         booking = request_booking(session, bike, member, _times(SATURDAY, hours=1))
         check_in(session, booking, bike, member, {}, now=SATURDAY)
         check_out(session, booking, bike, member, {}, fee_percent=0, now=SATURDAY + timedelta(hours=1))
-        assert booking.price_cents == 1 and balance(session, "receivable") == 1 and balance(session, "lab-share") == -1
+        assert booking.price_cents == 1 and balance(session, "receivable") == 1
+        assert pay_out(session, boss, f"member:{rider}") == 1 and balance(session, "bank") == -1
+
+
+def test_an_asset_other_than_a_car_is_priced_by_time_whatever_its_readings(engine, asset_lab, member_in):
+    _u, admin = member_in(asset_lab, "admin")
+    _u2, rider = member_in(asset_lab)
+    with tenant_unit_of_work(engine, asset_lab) as session:
+        boss, member = session.get(Member, admin), session.get(Member, rider)
+        bike = create_asset(session, boss, {**BAKFIETS, "km_price_cents": 40})
+        assert bike.km_price_cents is None
+        booking = request_booking(session, bike, member, _times(SATURDAY, hours=2))
+        check_in(session, booking, bike, member, {"km": 120}, now=SATURDAY)
+        check_out(session, booking, bike, member, {"km": 135}, fee_percent=0, now=SATURDAY + timedelta(hours=2))
+        assert booking.price_cents == 2 * 300
