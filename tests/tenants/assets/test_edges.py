@@ -14,17 +14,22 @@ from wijknet.platform.tenancy.uow import tenant_unit_of_work
 from wijknet.tenants.assets.models import Asset, AssetPhoto
 from wijknet.tenants.assets.operations import (
     add_photo,
+    approve_booking,
     cancel_booking,
     check_in,
     check_out,
     complete_booking,
     create_asset,
+    create_feed,
+    feed_for,
     pay_out,
     record_payment,
     remove_photo,
     report_maintenance,
     request_booking,
+    resolve_maintenance,
     set_shares,
+    shares_at,
     update_asset,
 )
 from wijknet.tenants.core.models import Member, Organisation, TenantAuditEntry
@@ -298,3 +303,55 @@ def test_an_asset_other_than_a_car_is_priced_by_time_whatever_its_readings(engin
         check_in(session, booking, bike, member, {"km": 120}, now=SATURDAY)
         check_out(session, booking, bike, member, {"km": 135}, fee_percent=0, now=SATURDAY + timedelta(hours=2))
         assert booking.price_cents == 2 * 300
+
+
+def test_shares_count_from_the_very_moment_they_are_set(engine, car, asset_lab, member_in):
+    asset_id, admin = car
+    _u, gerda = member_in(asset_lab, name="Gerda")
+    with tenant_unit_of_work(engine, asset_lab) as session:
+        moment = SATURDAY - timedelta(days=2)
+        shares = {"shares": [{"party": "member", "member_id": gerda, "basis_points": 10000}]}
+        set_shares(session, session.get(Asset, asset_id), session.get(Member, admin), shares, now=moment)
+        assert shares_at(session, asset_id, moment) == {f"member:{gerda}": 10000}
+        assert shares_at(session, asset_id, moment - timedelta(microseconds=1)) == {"lab": 10000}
+
+
+def test_steps_of_a_booking_that_waits_for_approval(engine, car, asset_lab, member_in):
+    asset_id, admin = car
+    _u, driver_id = member_in(asset_lab)
+    with tenant_unit_of_work(engine, asset_lab) as session:
+        boss, driver, asset = session.get(Member, admin), session.get(Member, driver_id), session.get(Asset, asset_id)
+        update_asset(session, asset, boss, {**CAR, "approval": "admin"})
+        booking = request_booking(session, asset, driver, _times(SATURDAY, hours=1))
+        assert booking.status == "requested"
+        assert approve_booking(session, booking, boss).status == "approved"
+        assert _refused(lambda: check_out(session, booking, asset, driver, {"km": 1}, fee_percent=0)) == (
+            409,
+            "assets.not_checked_in",
+        )
+        check_in(session, booking, asset, driver, {"km": 1}, now=SATURDAY - timedelta(hours=1))  # an hour early, to the second
+        assert booking.status == "checked_in"
+
+
+def test_resolving_an_unknown_maintenance_entry_is_404(engine, car, asset_lab):
+    asset_id, admin = car
+    with tenant_unit_of_work(engine, asset_lab) as session:
+        asset, boss = session.get(Asset, asset_id), session.get(Member, admin)
+        entry = report_maintenance(session, asset, boss, {"kind": "maintenance", "description": "Banden"})
+        assert _refused(lambda: resolve_maintenance(session, asset, boss, entry.id + 1)) == (404, "assets.maintenance_not_found")
+
+
+def test_a_new_feed_of_one_asset_stops_only_that_assets_earlier_feed(engine, car, asset_lab):
+    asset_id, admin = car
+    with tenant_unit_of_work(engine, asset_lab) as session:
+        boss, asset = session.get(Member, admin), session.get(Asset, asset_id)
+        bike = create_asset(session, boss, BAKFIETS)
+        first_car, first_bike, mine = (
+            create_feed(session, boss, asset),
+            create_feed(session, boss, bike),
+            create_feed(session, boss),
+        )
+        second_car = create_feed(session, boss, asset)
+        assert feed_for(session, first_car) is None
+        assert {feed_for(session, token).asset_id for token in (first_bike, second_car)} == {bike.id, asset_id}
+        assert feed_for(session, mine).asset_id is None
