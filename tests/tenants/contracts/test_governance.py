@@ -17,59 +17,13 @@ from wijknet.platform.tenancy.uow import tenant_unit_of_work
 from wijknet.tenants.contracts import operations as ops
 from wijknet.tenants.contracts.models import STATUSES, TRANSITIONS, Approval, BudgetLine, Contract, Milestone, Transition
 from wijknet.tenants.contracts.ocds import release
-from wijknet.tenants.contracts.schemas import ContractSettings
-from wijknet.tenants.core.models import Member, Organisation
+from wijknet.tenants.core.models import Member
 from wijknet.tenants.core.time import tenant_today
+
+from .conftest import GREEN, make_contract, settings
 
 pytestmark = pytest.mark.tenancy
 SCHEMA = json.loads((Path(__file__).parents[2] / "data" / "ocds" / "release-schema-1.1.5.json").read_text())
-GREEN = {
-    "title": "Onderhoud openbaar groen Tarwewijk 2027",
-    "purpose": "Het wijkbedrijf onderhoudt het groen in de wijk, met werk voor bewoners.",
-    "contract_type": "green_maintenance",
-    "value_cents": 5_000_000,
-    "starts_on": "2027-01-01",
-    "ends_on": "2027-12-31",
-    "budget_lines": [
-        {"name": "Loonkosten bewoners", "amount_cents": 3_500_000},
-        {"name": "Materiaal", "amount_cents": 1_500_000},
-    ],
-    "milestones": [
-        {"title": "Voorjaarssnoei", "due_on": "2027-04-30", "weight_percent": 40, "payment_cents": 2_000_000},
-        {"title": "Zomeronderhoud", "due_on": "2027-08-31", "weight_percent": 60, "payment_cents": 3_000_000},
-    ],
-}
-
-
-@pytest.fixture
-def lab(make_tenant):
-    return make_tenant(modules=("contracts", "ledger"))
-
-
-@pytest.fixture
-def people(engine, lab, make_member):
-    """Three administrators (the board) and seven members: {name: member id}."""
-    users = {f"bestuur{i}": make_member(lab, "admin") for i in range(3)} | {f"lid{i}": make_member(lab) for i in range(7)}
-    with tenant_unit_of_work(engine, lab) as session:
-        ids = {m.user_id: m.id for m in session.scalars(select(Member))}
-    return {name: ids[user] for name, user in users.items()}
-
-
-def settings(**change):
-    return {**ContractSettings().load({}), **change}
-
-
-def _make(engine, lab, admin_id, data=GREEN, **setting):
-    with tenant_unit_of_work(engine, lab) as session:
-        municipality = session.scalars(select(Organisation).where(Organisation.name == "Gemeente Rotterdam")).one_or_none()
-        if municipality is None:
-            municipality = Organisation(name="Gemeente Rotterdam", kind="municipality")
-            session.add(municipality)
-            session.flush()
-        contract = ops.create_contract(
-            session, session.get(Member, admin_id), {**data, "counterparty_id": municipality.id}, settings(**setting)
-        )
-        return contract.id
 
 
 def _refused(action) -> tuple[int, str, dict]:
@@ -79,7 +33,7 @@ def _refused(action) -> tuple[int, str, dict]:
 
 
 def test_every_illegal_step_is_refused_and_every_step_recorded(engine, lab, people):
-    contract_id = _make(engine, lab, people["bestuur0"], vote_threshold_cents=10**12)
+    contract_id = make_contract(engine, lab, people["bestuur0"], vote_threshold_cents=10**12)
     with tenant_unit_of_work(engine, lab) as session:
         admin = session.get(Member, people["bestuur0"])
         contract = session.get(Contract, contract_id)
@@ -121,7 +75,7 @@ def test_every_illegal_step_is_refused_and_every_step_recorded(engine, lab, peop
 
 
 def test_two_of_three_where_the_proposer_is_one_needs_the_other_two(engine, lab, people):
-    contract_id = _make(engine, lab, people["bestuur0"], vote_threshold_cents=10**12)
+    contract_id = make_contract(engine, lab, people["bestuur0"], vote_threshold_cents=10**12)
     with tenant_unit_of_work(engine, lab) as session:
         proposer, second, third = (session.get(Member, people[f"bestuur{i}"]) for i in range(3))
         member = session.get(Member, people["lid0"])
@@ -138,7 +92,7 @@ def test_two_of_three_where_the_proposer_is_one_needs_the_other_two(engine, lab,
 
 
 def test_above_the_threshold_approval_waits_for_the_vote_and_fails_without_quorum(engine, lab, people):
-    contract_id = _make(engine, lab, people["bestuur0"], vote_threshold_cents=1_000_000)  # € 50,000 > € 10,000
+    contract_id = make_contract(engine, lab, people["bestuur0"], vote_threshold_cents=1_000_000)  # € 50,000 > € 10,000
     start = datetime.now(timezone.utc)
     with tenant_unit_of_work(engine, lab) as session:
         board = [session.get(Member, people[f"bestuur{i}"]) for i in range(3)]
@@ -170,7 +124,7 @@ def test_above_the_threshold_approval_waits_for_the_vote_and_fails_without_quoru
 
 
 def test_a_vote_with_quorum_and_majority_approves_votes_change_until_closing(engine, lab, people):
-    contract_id = _make(engine, lab, people["bestuur0"], vote_threshold_cents=1_000_000)
+    contract_id = make_contract(engine, lab, people["bestuur0"], vote_threshold_cents=1_000_000)
     start = datetime.now(timezone.utc)
     with tenant_unit_of_work(engine, lab) as session:
         board = [session.get(Member, people[f"bestuur{i}"]) for i in range(3)]
@@ -219,7 +173,7 @@ def test_bad_contracts_are_refused_per_field_and_nothing_stored(engine, lab, peo
 
 
 def test_budget_lines_may_differ_from_the_value_when_the_lab_allows_it(engine, lab, people):
-    contract_id = _make(
+    contract_id = make_contract(
         engine,
         lab,
         people["bestuur0"],
@@ -233,7 +187,7 @@ def test_budget_lines_may_differ_from_the_value_when_the_lab_allows_it(engine, l
     "steps", [(), ("proposed",), ("proposed", "approved", "signed", "active"), ("proposed", "approved", "terminated")]
 )
 def test_the_ocds_release_is_valid_against_the_ocds_1_1_5_schema(engine, lab, people, steps):
-    contract_id = _make(engine, lab, people["bestuur0"], vote_threshold_cents=10**12)
+    contract_id = make_contract(engine, lab, people["bestuur0"], vote_threshold_cents=10**12)
     with tenant_unit_of_work(engine, lab) as session:
         board = [session.get(Member, people[f"bestuur{i}"]) for i in range(3)]
         contract = session.get(Contract, contract_id)
@@ -256,7 +210,7 @@ def test_the_ocds_release_is_valid_against_the_ocds_1_1_5_schema(engine, lab, pe
 
 
 def _signed(engine, lab, people, **change):
-    contract_id = _make(engine, lab, people["bestuur0"], {**GREEN, **change}, vote_threshold_cents=10**12)
+    contract_id = make_contract(engine, lab, people["bestuur0"], {**GREEN, **change}, vote_threshold_cents=10**12)
     with tenant_unit_of_work(engine, lab) as session:
         board = [session.get(Member, people[f"bestuur{i}"]) for i in range(3)]
         contract = session.get(Contract, contract_id)
@@ -317,7 +271,7 @@ def test_progress_moves_milestones_and_social_return_is_shown_against_the_commit
         ):
             status, _code, errors = _refused(lambda bad=bad: ops.report_progress(session, contract, admin, bad))
             assert status == 400 and field in errors, (bad, errors)
-        draft_id = _make(engine, lab, people["bestuur0"], GREEN)
+        draft_id = make_contract(engine, lab, people["bestuur0"], GREEN)
     with tenant_unit_of_work(engine, lab) as session:
         draft = session.get(Contract, draft_id)
         admin = session.get(Member, people["bestuur0"])
