@@ -355,3 +355,48 @@ def test_a_new_feed_of_one_asset_stops_only_that_assets_earlier_feed(engine, car
         assert feed_for(session, first_car) is None
         assert {feed_for(session, token).asset_id for token in (first_bike, second_car)} == {bike.id, asset_id}
         assert feed_for(session, mine).asset_id is None
+
+
+def test_a_photo_is_removed_only_through_its_own_asset(app, engine, car, asset_lab):
+    asset_id, admin = car
+    with app.app_context(), tenant_unit_of_work(engine, asset_lab) as session:
+        boss, asset = session.get(Member, admin), session.get(Asset, asset_id)
+        bike = create_asset(session, boss, BAKFIETS)
+        photo = add_photo(session, asset, boss, _png_of(300))
+        assert _refused(lambda: remove_photo(session, bike, boss, photo.id)) == (404, "assets.photo_not_found")
+        assert session.get(AssetPhoto, photo.id) is not None
+
+
+def test_maintenance_from_a_given_time_blocks_from_then_on(engine, car, asset_lab, member_in):
+    """A booking that ends exactly when the maintenance starts is not in its way."""
+    asset_id, admin = car
+    _u, member_id = member_in(asset_lab)
+    with tenant_unit_of_work(engine, asset_lab) as session:
+        boss, member, asset = session.get(Member, admin), session.get(Member, member_id), session.get(Asset, asset_id)
+        block_from = SATURDAY + timedelta(hours=4)
+        entry = report_maintenance(
+            session, asset, boss, {"kind": "maintenance", "description": "APK", "blocks": True, "starts_at": iso(block_from)}
+        )
+        assert entry.starts_at == block_from and entry.ends_at is None
+        assert request_booking(session, asset, member, _times(SATURDAY, hours=4)).ends_at == block_from
+        assert _refused(lambda: request_booking(session, asset, member, _times(SATURDAY + timedelta(hours=3), hours=2))) == (
+            409,
+            "assets.blocked",
+        )
+
+
+def test_a_decided_booking_cannot_be_decided_again(engine, car, asset_lab, member_in):
+    asset_id, admin = car
+    _u, member_id = member_in(asset_lab)
+    with tenant_unit_of_work(engine, asset_lab) as session:
+        boss, asset = session.get(Member, admin), session.get(Asset, asset_id)
+        booking = request_booking(session, asset, session.get(Member, member_id), _times(SATURDAY, hours=1))  # approved at once
+        assert _refused(lambda: approve_booking(session, booking, boss)) == (409, "assets.not_requested")
+
+
+def test_a_feed_address_carries_a_secret_of_192_bits(engine, car, asset_lab):
+    """32 URL-safe characters of 6 bits each (feed_for refuses anything over 64)."""
+    _asset_id, admin = car
+    with tenant_unit_of_work(engine, asset_lab) as session:
+        token = create_feed(session, session.get(Member, admin))
+        assert len(token) == 32 and feed_for(session, token) is not None
