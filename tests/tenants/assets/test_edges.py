@@ -21,6 +21,7 @@ from wijknet.tenants.assets.operations import (
     complete_booking,
     create_asset,
     create_feed,
+    decline_booking,
     feed_for,
     pay_out,
     record_payment,
@@ -118,6 +119,7 @@ def test_an_asset_has_at_most_12_photos(app, engine, car, asset_lab):
             add_photo(session, asset, boss, _png_of(200))
         assert _refused(lambda: add_photo(session, asset, boss, _png_of(200))) == (409, "assets.too_many_photos")
         assert session.scalar(select(func.count()).select_from(AssetPhoto)) == 12
+        add_photo(session, create_asset(session, boss, BAKFIETS), boss, _png_of(200))  # per asset
 
 
 def test_what_the_lab_owes_a_contributor_is_named_after_them(engine, car, asset_lab, member_in):
@@ -392,6 +394,34 @@ def test_a_decided_booking_cannot_be_decided_again(engine, car, asset_lab, membe
         boss, asset = session.get(Member, admin), session.get(Asset, asset_id)
         booking = request_booking(session, asset, session.get(Member, member_id), _times(SATURDAY, hours=1))  # approved at once
         assert _refused(lambda: approve_booking(session, booking, boss)) == (409, "assets.not_requested")
+
+
+@pytest.mark.parametrize(("reason", "kept"), [("De auto is dan bij de garage", "De auto is dan bij de garage"), ("", None)])
+def test_a_decision_keeps_its_reason(engine, car, asset_lab, member_in, reason, kept):
+    asset_id, admin = car
+    _u, member_id = member_in(asset_lab)
+    with tenant_unit_of_work(engine, asset_lab) as session:
+        boss, asset = session.get(Member, admin), session.get(Asset, asset_id)
+        update_asset(session, asset, boss, {**CAR, "approval": "admin"})
+        booking = request_booking(session, asset, session.get(Member, member_id), _times(SATURDAY, hours=1))
+        decline_booking(session, booking, boss, reason)
+        assert (booking.status, booking.decided_by, booking.decision_reason) == ("declined", admin, kept)
+
+
+def test_maintenance_that_ends_when_a_booking_starts_is_not_in_its_way(engine, car, asset_lab, member_in):
+    asset_id, admin = car
+    _u, member_id = member_in(asset_lab)
+    with tenant_unit_of_work(engine, asset_lab) as session:
+        boss, member, asset = session.get(Member, admin), session.get(Member, member_id), session.get(Asset, asset_id)
+        data = {"kind": "maintenance", "description": "Poetsen", "blocks": True}
+        report_maintenance(
+            session, asset, boss, {**data, "starts_at": iso(SATURDAY - timedelta(hours=3)), "ends_at": iso(SATURDAY)}
+        )
+        assert request_booking(session, asset, member, _times(SATURDAY, hours=1)).starts_at == SATURDAY
+        assert _refused(lambda: request_booking(session, asset, member, _times(SATURDAY - timedelta(hours=1), hours=1))) == (
+            409,
+            "assets.blocked",
+        )
 
 
 def test_a_feed_address_carries_a_secret_of_192_bits(engine, car, asset_lab):
