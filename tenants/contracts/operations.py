@@ -369,13 +369,13 @@ MONEY_STATUSES = ("signed", "active", "completed")
 
 def _expense_account(session: Session, contract: Contract) -> str:
     ref = f"contract-expenses:{contract.id}"
-    ensure_account(session, ref, name=f"Uitgaven: {contract.title}"[:120], kind="expense")
+    ensure_account(session, ref, name=f"Uitgaven: {contract.title}", kind="expense")  # cut to 120 there
     return ref
 
 
 def _income_account(session: Session, contract: Contract) -> str:
     ref = f"contract-income:{contract.id}"
-    ensure_account(session, ref, name=f"Inkomsten: {contract.title}"[:120], kind="income")
+    ensure_account(session, ref, name=f"Inkomsten: {contract.title}", kind="income")
     return ref
 
 

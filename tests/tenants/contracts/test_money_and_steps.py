@@ -3,16 +3,19 @@ money against the budget lines and the milestones, a draft changed and a proposa
 the steps after approval, documents, progress over many contracts, and the members' vote at
 its edges (quorum rounded up, a tie, the closing moment). Found by mutation testing (issue 19)."""
 
+import io
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 
+from wijknet.platform.storage import storage
 from wijknet.platform.tenancy.uow import tenant_unit_of_work
 from wijknet.tenants.contracts import operations as ops
 from wijknet.tenants.contracts.models import Approval, BudgetLine, Contract, Document, Milestone, Transition, Vote
 from wijknet.tenants.core.models import Member, Organisation, TenantAuditEntry
-from wijknet.tenants.ledger.models import LedgerEntry
+from wijknet.tenants.ledger.models import Account, LedgerEntry
 from wijknet.tenants.ledger.operations import balance
 
 from .conftest import GREEN, make_contract, settings
@@ -315,3 +318,79 @@ def test_a_member_who_left_does_not_vote(engine, lab, people):
         gone.left_at = datetime.now(timezone.utc)
         assert _refused(lambda: ops.cast_vote(session, contract, gone, "for"))[:2] == (403, "contracts.members_only")
         assert _refused(lambda: ops.cast_vote(session, contract, None, "for"))[:2] == (403, "contracts.members_only")
+
+
+def test_the_accounts_of_a_contract_are_named_after_it_in_at_most_120_characters(engine, lab, people):
+    long_title = "Onderhoud van het openbaar groen in de Tarwewijk " * 4  # 196 characters
+    contract_id = _signed(engine, lab, people, {**GREEN, "title": long_title.strip()})
+    with tenant_unit_of_work(engine, lab) as session:
+        admin, contract = session.get(Member, people["bestuur0"]), session.get(Contract, contract_id)
+        line = _lines(session, contract_id)[0]
+        ops.book_expense(session, contract, admin, {"budget_line_id": line.id, "amount_cents": 100, "description": "Koffie"})
+        ops.book_income(session, contract, admin, {"amount_cents": 100, "description": "Gift"})
+        names = dict(session.execute(select(Account.ref, Account.name).where(Account.ref.like("contract-%"))).all())
+        assert names == {
+            f"contract-expenses:{contract_id}": f"Uitgaven: {contract.title}"[:120],
+            f"contract-income:{contract_id}": f"Inkomsten: {contract.title}"[:120],
+        }
+        assert {len(name) for name in names.values()} == {120}
+
+
+def test_a_milestone_done_is_dated_and_undated_when_it_is_not_done_after_all(engine, lab, people):
+    contract_id = _signed(engine, lab, people)
+    with tenant_unit_of_work(engine, lab) as session:
+        admin, contract = session.get(Member, people["bestuur0"]), session.get(Contract, contract_id)
+        spring = session.scalars(select(Milestone).where(Milestone.contract_id == contract_id).order_by(Milestone.id)).first()
+        ops.report_progress(session, contract, admin, {"text": "Klaar", "milestone_id": spring.id, "milestone_status": "done"})
+        assert spring.status == "done" and spring.done_at is not None
+        ops.report_progress(
+            session, contract, admin, {"text": "Toch niet", "milestone_id": spring.id, "milestone_status": "in_progress"}
+        )
+        assert spring.status == "in_progress" and spring.done_at is None
+
+
+def test_social_return_before_any_report_and_to_a_tenth_of_a_percent(engine, lab, people):
+    contract_id = _signed(engine, lab, people)
+    with tenant_unit_of_work(engine, lab) as session:
+        admin, contract = session.get(Member, people["bestuur0"]), session.get(Contract, contract_id)
+        nothing = ops.social_return(session, contract)
+        assert nothing == {
+            "hours": (0, contract.sroi_hours),
+            "participants": (0, contract.sroi_participants),
+            "percent": (0.0, contract.sroi_percent),
+            "local_cents": 0,
+        }
+        ops.report_progress(session, contract, admin, {"text": "Snoeien", "local_cents": 1_234_567})
+        assert ops.social_return(session, contract)["percent"][0] == 24.7  # 24.69 % of € 50,000
+
+
+def test_a_vote_opens_only_above_the_threshold(engine, lab, people):
+    contract_id = make_contract(engine, lab, people["bestuur0"], GREEN, vote_threshold_cents=5_000_000)  # the value exactly
+    with tenant_unit_of_work(engine, lab) as session:
+        contract = session.get(Contract, contract_id)
+        ops.propose(session, contract, session.get(Member, people["bestuur0"]), settings())
+        assert contract.vote_opened_at is None
+        voter = session.get(Member, people["lid0"])
+        assert _refused(lambda: ops.cast_vote(session, contract, voter, "for"))[:2] == (409, "contracts.no_open_vote")
+        assert _refused(lambda: ops.close_vote(session, contract))[:2] == (409, "contracts.no_open_vote")
+
+
+def _png_of(size: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (30, 160, 60)).save(out, "PNG")
+    return out.getvalue() + b"\0" * (size - len(out.getvalue()))
+
+
+def test_a_progress_photo_of_8_mb_is_taken_and_kept_at_most_1600_pixels_wide(app, engine, lab, people):
+    contract_id = _signed(engine, lab, people)
+    wide = io.BytesIO()
+    Image.new("RGB", (2000, 1000), (30, 160, 60)).save(wide, "PNG")
+    with app.app_context(), tenant_unit_of_work(engine, lab) as session:
+        admin, contract = session.get(Member, people["bestuur0"]), session.get(Contract, contract_id)
+        limit = 8 * 1024 * 1024  # "at most 8 MB" on the form
+        refused = _refused(lambda: ops.report_progress(session, contract, admin, {"text": "Foto"}, _png_of(limit + 1)))
+        assert refused[:2] == (413, "upload.too_large")
+        assert ops.report_progress(session, contract, admin, {"text": "Foto"}, _png_of(limit)).photo_key
+        report = ops.report_progress(session, contract, admin, {"text": "Breed"}, wide.getvalue())
+        with Image.open(storage().path(report.photo_key)) as stored:
+            assert stored.size == (1600, 800)
