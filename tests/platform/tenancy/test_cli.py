@@ -177,3 +177,23 @@ def test_tenant_commands_start_without_the_web_layer(environ, engine):
     done = subprocess.run([sys.executable, "-c", script], env=clean_env(environ), capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["tenants", "suspend", "--slug", "nergens"], "No living lab with slug 'nergens'"),
+        (["tenants", "add-domain", "--slug", "nergens", "--host", "buurt.example.nl:80"], "is not a host name"),
+        (["tenants", "export", "--slug", "nergens", "--out", "nergens.zip"], "nergens"),
+        (["tenants", "nodes"], "Citus"),
+        (["tokens", "create", "--tenant", "nergens", "--email", "x@example.org"], "No living lab with slug 'nergens'"),
+        (["users", "add", "--email", "geen-adres", "--name", "X"], "not an email address"),
+    ],
+)
+def test_a_refusal_of_any_command_is_its_message_and_exit_1(run_cli, engine, tmp_path, monkeypatch, args, message):
+    """A rule that says no (any DomainError) ends a command with its message, no traceback:
+    one conversion for every command (LazyGroup.invoke), the Citus ones included."""
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(*args)
+    assert result.returncode == 1, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr, result.stderr
