@@ -50,6 +50,18 @@ def _refused(action) -> tuple[int, str]:
     return refused.value.status, refused.value.code
 
 
+def _times(start, **length) -> dict:
+    return {"starts_at": iso(start), "ends_at": iso(start + timedelta(**length))}
+
+
+def _ride(session, asset, member, *, hours=1, readings=({}, {}), fee_percent=0):
+    """A booking from SATURDAY for `hours`, picked up and brought back with these readings."""
+    booking = request_booking(session, asset, member, _times(SATURDAY, hours=hours))
+    check_in(session, booking, asset, member, readings[0], now=SATURDAY)
+    check_out(session, booking, asset, member, readings[1], fee_percent=fee_percent, now=SATURDAY + timedelta(hours=hours))
+    return booking
+
+
 def _png_of(size: int) -> bytes:
     """A whole PNG, padded after its end to exactly `size` bytes (image readers ignore the rest)."""
     out = io.BytesIO()
@@ -79,10 +91,7 @@ def test_a_reading_given_only_at_pick_up_is_no_distance(engine, asset_lab, membe
     with tenant_unit_of_work(engine, asset_lab) as session:
         boss, member = session.get(Member, admin), session.get(Member, rider)
         bike = create_asset(session, boss, BAKFIETS)
-        times = {"starts_at": iso(SATURDAY), "ends_at": iso(SATURDAY + timedelta(hours=2))}
-        booking = request_booking(session, bike, member, times)
-        check_in(session, booking, bike, member, {"km": 120}, now=SATURDAY)
-        check_out(session, booking, bike, member, {}, fee_percent=0, now=SATURDAY + timedelta(hours=2))
+        booking = _ride(session, bike, member, hours=2, readings=({"km": 120}, {}))
         assert (booking.status, booking.km_start, booking.km_end, booking.price_cents) == ("completed", 120, None, 2 * 300)
 
 
@@ -92,10 +101,7 @@ def test_the_reversal_of_a_cancelled_booking_says_why(engine, car, asset_lab, me
     _u, driver_id = member_in(asset_lab)
     with tenant_unit_of_work(engine, asset_lab) as session:
         boss, driver, asset = session.get(Member, admin), session.get(Member, driver_id), session.get(Asset, asset_id)
-        times = {"starts_at": iso(SATURDAY), "ends_at": iso(SATURDAY + timedelta(hours=1))}
-        booking = request_booking(session, asset, driver, times)
-        check_in(session, booking, asset, driver, {"km": 10}, now=SATURDAY)
-        check_out(session, booking, asset, driver, {"km": 20}, fee_percent=0, now=SATURDAY + timedelta(hours=1))
+        booking = _ride(session, asset, driver, readings=({"km": 10}, {"km": 20}))
         cancel_booking(session, booking, boss, reason)
         reversal = session.scalars(select(LedgerEntry).where(LedgerEntry.reverses_id.is_not(None))).one()
         assert f"({written})" in reversal.description
@@ -136,11 +142,7 @@ def test_what_the_lab_owes_a_contributor_is_named_after_them(engine, car, asset_
             {"party": "organisation", "organisation_id": woonstad.id, "basis_points": 5000},
         ]
         set_shares(session, asset, boss, {"shares": shares}, now=SATURDAY - timedelta(days=1))
-        booking = request_booking(
-            session, asset, driver, {"starts_at": iso(SATURDAY), "ends_at": iso(SATURDAY + timedelta(hours=1))}
-        )
-        check_in(session, booking, asset, driver, {"km": 10}, now=SATURDAY)
-        check_out(session, booking, asset, driver, {"km": 10}, fee_percent=0, now=SATURDAY + timedelta(hours=1))
+        _ride(session, asset, driver, readings=({"km": 10}, {"km": 10}))
         names = dict(session.execute(select(Account.ref, Account.name).where(Account.ref.startswith("payable:"))).all())
         assert names == {
             f"payable:member:{gerda}": "Te betalen aan Gerda",
@@ -154,11 +156,7 @@ def test_a_free_booking_completes_without_a_ledger_entry(engine, asset_lab, memb
     with tenant_unit_of_work(engine, asset_lab) as session:
         boss, member = session.get(Member, admin), session.get(Member, rider)
         bike = create_asset(session, boss, {**BAKFIETS, "price_cents": 0})
-        booking = request_booking(
-            session, bike, member, {"starts_at": iso(SATURDAY), "ends_at": iso(SATURDAY + timedelta(hours=2))}
-        )
-        check_in(session, booking, bike, member, {}, now=SATURDAY)
-        check_out(session, booking, bike, member, {}, fee_percent=10, now=SATURDAY + timedelta(hours=2))
+        booking = _ride(session, bike, member, hours=2, fee_percent=10)
         assert (booking.status, booking.price_cents, booking.fee_cents) == ("completed", 0, 0)
         assert session.scalar(select(func.count()).select_from(LedgerEntry)) == 0
 
@@ -175,10 +173,6 @@ def test_only_a_booking_brought_back_is_completed(engine, car, asset_lab, member
             {"starts_at": iso(SATURDAY), "ends_at": iso(SATURDAY + timedelta(hours=1))},
         )
         assert _refused(lambda: complete_booking(session, booking, asset, boss, fee_percent=0)) == (409, "assets.not_checked_out")
-
-
-def _times(start, **length) -> dict:
-    return {"starts_at": iso(start), "ends_at": iso(start + timedelta(**length))}
 
 
 def test_booking_times_at_their_edges(engine, car, asset_lab, member_in):
@@ -210,9 +204,7 @@ def test_a_car_may_come_back_with_the_same_reading(engine, car, asset_lab, membe
     _u, driver_id = member_in(asset_lab)
     with tenant_unit_of_work(engine, asset_lab) as session:
         asset, driver = session.get(Asset, asset_id), session.get(Member, driver_id)
-        booking = request_booking(session, asset, driver, _times(SATURDAY, hours=1))
-        check_in(session, booking, asset, driver, {"km": 5000}, now=SATURDAY)
-        check_out(session, booking, asset, driver, {"km": 5000}, fee_percent=0, now=SATURDAY + timedelta(hours=1))
+        booking = _ride(session, asset, driver, readings=({"km": 5000}, {"km": 5000}))
         assert (booking.status, booking.price_cents) == ("completed", 500)
 
 
@@ -287,9 +279,7 @@ def test_a_booking_of_one_cent_is_booked_in_the_ledger_and_paid_out(engine, asse
         bike = create_asset(session, boss, {**BAKFIETS, "price_cents": 1})
         shares = {"shares": [{"party": "member", "member_id": rider, "basis_points": 10000}]}
         set_shares(session, bike, boss, shares, now=SATURDAY - timedelta(days=1))
-        booking = request_booking(session, bike, member, _times(SATURDAY, hours=1))
-        check_in(session, booking, bike, member, {}, now=SATURDAY)
-        check_out(session, booking, bike, member, {}, fee_percent=0, now=SATURDAY + timedelta(hours=1))
+        booking = _ride(session, bike, member)
         assert booking.price_cents == 1 and balance(session, "receivable") == 1
         assert pay_out(session, boss, f"member:{rider}") == 1 and balance(session, "bank") == -1
 
@@ -301,9 +291,7 @@ def test_an_asset_other_than_a_car_is_priced_by_time_whatever_its_readings(engin
         boss, member = session.get(Member, admin), session.get(Member, rider)
         bike = create_asset(session, boss, {**BAKFIETS, "km_price_cents": 40})
         assert bike.km_price_cents is None
-        booking = request_booking(session, bike, member, _times(SATURDAY, hours=2))
-        check_in(session, booking, bike, member, {"km": 120}, now=SATURDAY)
-        check_out(session, booking, bike, member, {"km": 135}, fee_percent=0, now=SATURDAY + timedelta(hours=2))
+        booking = _ride(session, bike, member, hours=2, readings=({"km": 120}, {"km": 135}))
         assert booking.price_cents == 2 * 300
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from wijknet.platform.tenancy.uow import tenant_unit_of_work
 from wijknet.tenants.contracts import operations as ops
+from wijknet.tenants.contracts.models import Contract
 from wijknet.tenants.contracts.schemas import ContractSettings
 from wijknet.tenants.core.models import Member, Organisation
 
@@ -56,3 +57,17 @@ def make_contract(engine, lab, admin_id, data=GREEN, **setting):
             session, session.get(Member, admin_id), {**data, "counterparty_id": municipality.id}, settings(**setting)
         )
         return contract.id
+
+
+def signed_contract(engine, lab, people, data=GREEN, *, today=None) -> int:
+    """`data` made a contract, proposed, approved by the other two of the board and signed
+    (no members' vote: the threshold is out of reach); returns its id."""
+    contract_id = make_contract(engine, lab, people["bestuur0"], data, vote_threshold_cents=10**12)
+    with tenant_unit_of_work(engine, lab) as session:
+        board = [session.get(Member, people[f"bestuur{i}"]) for i in range(3)]
+        contract = session.get(Contract, contract_id)
+        ops.propose(session, contract, board[0], settings())
+        ops.approve(session, contract, board[1])
+        ops.approve(session, contract, board[2])
+        ops.move(session, contract, board[0], "signed", today=today)
+    return contract_id

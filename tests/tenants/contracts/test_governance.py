@@ -20,7 +20,7 @@ from wijknet.tenants.contracts.ocds import release
 from wijknet.tenants.core.models import Member
 from wijknet.tenants.core.time import tenant_today
 
-from .conftest import GREEN, make_contract, settings
+from .conftest import GREEN, make_contract, settings, signed_contract
 
 pytestmark = pytest.mark.tenancy
 SCHEMA = json.loads((Path(__file__).parents[2] / "data" / "ocds" / "release-schema-1.1.5.json").read_text())
@@ -209,20 +209,8 @@ def test_the_ocds_release_is_valid_against_the_ocds_1_1_5_schema(engine, lab, pe
     assert ("dateSigned" in document["contracts"][0]) == ("signed" in steps)
 
 
-def _signed(engine, lab, people, **change):
-    contract_id = make_contract(engine, lab, people["bestuur0"], {**GREEN, **change}, vote_threshold_cents=10**12)
-    with tenant_unit_of_work(engine, lab) as session:
-        board = [session.get(Member, people[f"bestuur{i}"]) for i in range(3)]
-        contract = session.get(Contract, contract_id)
-        ops.propose(session, contract, board[0], settings())
-        ops.approve(session, contract, board[1])
-        ops.approve(session, contract, board[2])
-        ops.move(session, contract, board[0], "signed")
-    return contract_id
-
-
 def test_progress_moves_milestones_and_social_return_is_shown_against_the_commitment(engine, lab, people):
-    contract_id = _signed(engine, lab, people, sroi_percent=20, sroi_hours=400, sroi_participants=6)
+    contract_id = signed_contract(engine, lab, people, {**GREEN, "sroi_percent": 20, "sroi_hours": 400, "sroi_participants": 6})
     with tenant_unit_of_work(engine, lab) as session:
         admin = session.get(Member, people["bestuur0"])
         contract = session.get(Contract, contract_id)

@@ -18,7 +18,7 @@ from wijknet.tenants.core.models import Member, Organisation, TenantAuditEntry
 from wijknet.tenants.ledger.models import Account, LedgerEntry
 from wijknet.tenants.ledger.operations import balance
 
-from .conftest import GREEN, make_contract, settings
+from .conftest import GREEN, make_contract, settings, signed_contract
 
 pytestmark = pytest.mark.tenancy
 NO_VOTE = 10**12  # a threshold no contract reaches
@@ -35,24 +35,12 @@ def _audit(session, action) -> list[dict]:
     return list(session.scalars(query))
 
 
-def _signed(engine, lab, people, data=GREEN) -> int:
-    contract_id = make_contract(engine, lab, people["bestuur0"], data, vote_threshold_cents=NO_VOTE)
-    with tenant_unit_of_work(engine, lab) as session:
-        board = [session.get(Member, people[f"bestuur{i}"]) for i in range(3)]
-        contract = session.get(Contract, contract_id)
-        ops.propose(session, contract, board[0], settings())
-        ops.approve(session, contract, board[1])
-        ops.approve(session, contract, board[2])
-        ops.move(session, contract, board[0], "signed", today=date(2026, 12, 1))
-    return contract_id
-
-
 def _lines(session, contract_id) -> list[BudgetLine]:
     return session.scalars(select(BudgetLine).where(BudgetLine.contract_id == contract_id).order_by(BudgetLine.id)).all()
 
 
 def test_spending_is_booked_per_budget_line_and_overspending_needs_a_confirmation(engine, lab, people):
-    contract_id = _signed(engine, lab, people)
+    contract_id = signed_contract(engine, lab, people)
     with tenant_unit_of_work(engine, lab) as session:
         admin, contract = session.get(Member, people["bestuur0"]), session.get(Contract, contract_id)
         wages, material = _lines(session, contract_id)  # € 35,000 and € 15,000
@@ -83,7 +71,7 @@ def test_spending_is_booked_per_budget_line_and_overspending_needs_a_confirmatio
 
 
 def test_the_overspend_warning_says_by_how_much(engine, lab, people):
-    contract_id = _signed(engine, lab, people)
+    contract_id = signed_contract(engine, lab, people)
     with tenant_unit_of_work(engine, lab) as session:
         admin, contract = session.get(Member, people["bestuur0"]), session.get(Contract, contract_id)
         _wages, material = _lines(session, contract_id)
@@ -95,7 +83,7 @@ def test_the_overspend_warning_says_by_how_much(engine, lab, people):
 
 
 def test_money_waits_for_a_signature_and_stays_within_its_contract(engine, lab, people):
-    signed_id = _signed(engine, lab, people)
+    signed_id = signed_contract(engine, lab, people)
     draft_id = make_contract(engine, lab, people["bestuur0"], GREEN)
     with tenant_unit_of_work(engine, lab) as session:
         admin, member = session.get(Member, people["bestuur0"]), session.get(Member, people["lid0"])
@@ -119,7 +107,7 @@ def test_money_waits_for_a_signature_and_stays_within_its_contract(engine, lab, 
 
 
 def test_income_is_booked_per_milestone_or_for_the_contract(engine, lab, people):
-    contract_id = _signed(engine, lab, people)
+    contract_id = signed_contract(engine, lab, people)
     with tenant_unit_of_work(engine, lab) as session:
         admin, contract = session.get(Member, people["bestuur0"]), session.get(Contract, contract_id)
         spring, summer = session.scalars(select(Milestone).where(Milestone.contract_id == contract_id).order_by(Milestone.id))
@@ -203,7 +191,7 @@ def test_a_withdrawn_proposal_loses_its_approvals_and_votes(engine, lab, people)
 
 
 def test_signing_dates_the_contract_and_terminating_closes_an_open_vote(engine, lab, people):
-    signed_id = _signed(engine, lab, people)
+    signed_id = signed_contract(engine, lab, people, today=date(2026, 12, 1))
     voting_id = make_contract(engine, lab, people["bestuur0"], GREEN, vote_threshold_cents=1_000_000)
     with tenant_unit_of_work(engine, lab) as session:
         admin = session.get(Member, people["bestuur0"])
@@ -322,7 +310,7 @@ def test_a_member_who_left_does_not_vote(engine, lab, people):
 
 def test_the_accounts_of_a_contract_are_named_after_it_in_at_most_120_characters(engine, lab, people):
     long_title = "Onderhoud van het openbaar groen in de Tarwewijk " * 4  # 196 characters
-    contract_id = _signed(engine, lab, people, {**GREEN, "title": long_title.strip()})
+    contract_id = signed_contract(engine, lab, people, {**GREEN, "title": long_title.strip()})
     with tenant_unit_of_work(engine, lab) as session:
         admin, contract = session.get(Member, people["bestuur0"]), session.get(Contract, contract_id)
         line = _lines(session, contract_id)[0]
@@ -337,7 +325,7 @@ def test_the_accounts_of_a_contract_are_named_after_it_in_at_most_120_characters
 
 
 def test_a_milestone_done_is_dated_and_undated_when_it_is_not_done_after_all(engine, lab, people):
-    contract_id = _signed(engine, lab, people)
+    contract_id = signed_contract(engine, lab, people)
     with tenant_unit_of_work(engine, lab) as session:
         admin, contract = session.get(Member, people["bestuur0"]), session.get(Contract, contract_id)
         spring = session.scalars(select(Milestone).where(Milestone.contract_id == contract_id).order_by(Milestone.id)).first()
@@ -350,7 +338,7 @@ def test_a_milestone_done_is_dated_and_undated_when_it_is_not_done_after_all(eng
 
 
 def test_social_return_before_any_report_and_to_a_tenth_of_a_percent(engine, lab, people):
-    contract_id = _signed(engine, lab, people)
+    contract_id = signed_contract(engine, lab, people)
     with tenant_unit_of_work(engine, lab) as session:
         admin, contract = session.get(Member, people["bestuur0"]), session.get(Contract, contract_id)
         nothing = ops.social_return(session, contract)
@@ -382,7 +370,7 @@ def _png_of(size: int) -> bytes:
 
 
 def test_a_progress_photo_of_8_mb_is_taken_and_kept_at_most_1600_pixels_wide(app, engine, lab, people):
-    contract_id = _signed(engine, lab, people)
+    contract_id = signed_contract(engine, lab, people)
     wide = io.BytesIO()
     Image.new("RGB", (2000, 1000), (30, 160, 60)).save(wide, "PNG")
     with app.app_context(), tenant_unit_of_work(engine, lab) as session:
