@@ -382,3 +382,31 @@ def test_a_progress_photo_of_8_mb_is_taken_and_kept_at_most_1600_pixels_wide(app
         report = ops.report_progress(session, contract, admin, {"text": "Breed"}, wide.getvalue())
         with Image.open(storage().path(report.photo_key)) as stored:
             assert stored.size == (1600, 800)
+
+
+def test_a_changed_vote_is_answered_as_it_now_stands(engine, lab, people):
+    contract_id = make_contract(engine, lab, people["bestuur0"], GREEN, vote_threshold_cents=1_000_000)
+    with tenant_unit_of_work(engine, lab) as session:
+        contract = session.get(Contract, contract_id)
+        ops.propose(session, contract, session.get(Member, people["bestuur0"]), settings())
+        voter = session.get(Member, people["lid0"])
+        first = ops.cast_vote(session, contract, voter, "against")
+        assert (first.choice, first.changed_at) == ("against", None)
+        second = ops.cast_vote(session, contract, voter, "for")
+        assert second.id == first.id and second.choice == "for" and second.changed_at is not None
+
+
+def test_a_monthly_report_counts_for_its_whole_month(engine, lab, people):
+    contract_id = signed_contract(engine, lab, people)
+    with tenant_unit_of_work(engine, lab) as session:
+        admin, contract = session.get(Member, people["bestuur0"]), session.get(Contract, contract_id)
+        report = ops.report_progress(session, contract, admin, {"text": "Juni", "month": "2027-06-15"})
+        assert report.month == date(2027, 6, 1)
+
+
+def test_a_contract_without_value_has_no_share_of_local_work(engine, lab, people):
+    contract_id = signed_contract(engine, lab, people, {**GREEN, "value_cents": 0, "budget_lines": [], "milestones": []})
+    with tenant_unit_of_work(engine, lab) as session:
+        admin, contract = session.get(Member, people["bestuur0"]), session.get(Contract, contract_id)
+        ops.report_progress(session, contract, admin, {"text": "Vrijwillig gesnoeid", "local_cents": 10_000})
+        assert ops.social_return(session, contract)["percent"][0] == 0.0
