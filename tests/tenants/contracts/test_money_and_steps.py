@@ -410,3 +410,42 @@ def test_a_contract_without_value_has_no_share_of_local_work(engine, lab, people
         admin, contract = session.get(Member, people["bestuur0"]), session.get(Contract, contract_id)
         ops.report_progress(session, contract, admin, {"text": "Vrijwillig gesnoeid", "local_cents": 10_000})
         assert ops.social_return(session, contract)["percent"][0] == 0.0
+
+
+def test_a_vote_without_any_vote_cast_has_no_quorum_even_when_none_is_asked(engine, lab, people):
+    contract_id = make_contract(engine, lab, people["bestuur0"], GREEN, vote_threshold_cents=1_000_000, quorum_percent=0)
+    start = datetime.now(timezone.utc)
+    with tenant_unit_of_work(engine, lab) as session:
+        contract = session.get(Contract, contract_id)
+        ops.propose(session, contract, session.get(Member, people["bestuur0"]), settings(), now=start)
+        ops.close_vote(session, contract, now=contract.vote_closes_at)
+        assert _audit(session, "contracts.vote.closed")[-1]["quorum"] is False
+        reason = session.scalar(
+            select(Transition.reason).where(Transition.contract_id == contract_id).order_by(Transition.id.desc())
+        )
+        assert reason == "no quorum in the members' vote"
+
+
+def test_a_passed_vote_is_closed_once(engine, lab, people):
+    contract_id = make_contract(engine, lab, people["bestuur0"], GREEN, vote_threshold_cents=1_000_000, quorum_percent=10)
+    start = datetime.now(timezone.utc)
+    with tenant_unit_of_work(engine, lab) as session:
+        contract = session.get(Contract, contract_id)
+        ops.propose(session, contract, session.get(Member, people["bestuur0"]), settings(), now=start)
+        ops.cast_vote(session, contract, session.get(Member, people["lid0"]), "for", now=start)
+        ops.close_vote(session, contract, now=contract.vote_closes_at)
+        assert (contract.status, contract.vote_passed) == ("proposed", True)  # the approvers still decide
+        assert _refused(lambda: ops.close_vote(session, contract, now=contract.vote_closes_at))[:2] == (
+            409,
+            "contracts.no_open_vote",
+        )
+        ops.move(session, contract, session.get(Member, people["bestuur1"]), "terminated")
+        assert contract.vote_passed is True  # terminating leaves a closed vote's outcome alone
+
+
+def test_terminating_a_contract_that_had_no_vote_leaves_no_vote(engine, lab, people):
+    contract_id = make_contract(engine, lab, people["bestuur0"], GREEN, vote_threshold_cents=NO_VOTE)
+    with tenant_unit_of_work(engine, lab) as session:
+        contract = session.get(Contract, contract_id)
+        ops.move(session, contract, session.get(Member, people["bestuur0"]), "terminated", "niet meer nodig")
+        assert contract.status == "terminated" and (contract.vote_closed_at, contract.vote_passed) == (None, None)
