@@ -449,3 +449,28 @@ def test_terminating_a_contract_that_had_no_vote_leaves_no_vote(engine, lab, peo
         contract = session.get(Contract, contract_id)
         ops.move(session, contract, session.get(Member, people["bestuur0"]), "terminated", "niet meer nodig")
         assert contract.status == "terminated" and (contract.vote_closed_at, contract.vote_passed) == (None, None)
+
+
+def test_a_report_on_a_milestone_without_a_new_status_leaves_it_as_it_was(engine, lab, people):
+    contract_id = signed_contract(engine, lab, people)
+    with tenant_unit_of_work(engine, lab) as session:
+        admin, contract = session.get(Member, people["bestuur0"]), session.get(Contract, contract_id)
+        spring = session.scalars(select(Milestone).where(Milestone.contract_id == contract_id).order_by(Milestone.id)).first()
+        report = ops.report_progress(session, contract, admin, {"text": "Gesnoeid", "milestone_id": spring.id})
+        assert report.milestone_id == spring.id and (spring.status, spring.done_at) == ("planned", None)
+
+
+def test_the_quorum_is_rounded_up_to_whole_votes(engine, lab, people, make_member):
+    """11 members and a quorum of 55 %: 6.05 votes, so 7 are needed and 6 are not enough."""
+    make_member(lab)  # the eleventh
+    for votes, passed in ((6, False), (7, True)):
+        contract_id = make_contract(engine, lab, people["bestuur0"], GREEN, vote_threshold_cents=1_000_000, quorum_percent=55)
+        start = datetime.now(timezone.utc)
+        with tenant_unit_of_work(engine, lab) as session:
+            contract = session.get(Contract, contract_id)
+            ops.propose(session, contract, session.get(Member, people["bestuur0"]), settings(), now=start)
+            voters = session.scalars(select(Member).order_by(Member.id).limit(votes)).all()
+            for voter in voters:
+                ops.cast_vote(session, contract, voter, "for", now=start)
+            ops.close_vote(session, contract, now=contract.vote_closes_at)
+            assert contract.vote_passed is passed, votes
