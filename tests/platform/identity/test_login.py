@@ -21,6 +21,8 @@ def provider():
         MockUser(sub="alice-123", claims={"email": "alice@example.org", "email_verified": True, "name": "Alice de Boer"}),
         MockUser(sub="mallory-9", claims={"email": "alice@example.org", "email_verified": True, "name": "Mallory"}),
         MockUser(sub="pre-made-7", claims={"email": "premade@example.org", "email_verified": True, "name": "Piet"}),
+        # its own person: the refusal above must not find the account this one links (test order)
+        MockUser(sub="pre-made-8", claims={"email": "premade-trusted@example.org", "email_verified": True, "name": "Pien"}),
         MockUser(sub="unverified-1", claims={"email": "unverified@example.org", "email_verified": False, "name": "Uma"}),
         MockUser(sub="claimer-5", claims={"email": "someone-else@example.org", "email_verified": True, "name": "Claire"}),
         MockUser(sub="bad-mail-1", claims={"email": "a@b", "email_verified": True, "name": "Bad Mail"}),
@@ -125,10 +127,10 @@ def test_an_account_made_in_advance_is_not_taken_by_an_email_claim(login_app, en
 
 def test_a_trusted_provider_may_hand_a_verified_first_login_the_account_made_for_it(trusting_app, engine):
     with Session(engine) as session, session.begin():
-        made_id = ensure_user(session, "premade@example.org", "Piet Voorgemaakt").id
-    login(trusting_app.test_client(), "pre-made-7")
+        made_id = ensure_user(session, "premade-trusted@example.org", "Pien Voorgemaakt").id
+    login(trusting_app.test_client(), "pre-made-8")
     with Session(engine) as session:
-        assert session.scalars(select(Identity.user_id).where(Identity.subject == "pre-made-7")).one() == made_id
+        assert session.scalars(select(Identity.user_id).where(Identity.subject == "pre-made-8")).one() == made_id
 
 
 def test_unverified_email_does_not_take_an_existing_user_even_from_a_trusted_provider(trusting_app, engine):
