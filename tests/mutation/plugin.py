@@ -6,7 +6,10 @@
 - `WIJKNET_MUTATION_FIRST=<file>` (a mutant): the tests named in the file (one node id a
   line) run first, in the file's order, the others after them as collected. With `-x` a
   mutant is usually killed by the first test instead of after the tests that never reach
-  the changed line; a survivor still runs every test."""
+  the changed line; a survivor still runs every test.
+- `WIJKNET_MUTATION_REVERSE=1` (the baseline's second run): the tests in reverse order. The
+  ordering above runs them in an order of its own, so a test that passes only after
+  another would "kill" mutants it never reaches; the baseline refuses such tests first."""
 
 from __future__ import annotations
 
@@ -35,6 +38,8 @@ def pytest_collection_modifyitems(config, items):
     first = first_tests()
     if first:
         items[:] = reorder(items, first)
+    if os.environ.get("WIJKNET_MUTATION_REVERSE"):
+        items.reverse()
 
 
 @pytest.hookimpl(hookwrapper=True)

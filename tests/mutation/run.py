@@ -114,6 +114,19 @@ def baseline(file: str, tests: list[str], env: dict, lines_json: Path) -> None:
     if done.returncode != 0:
         print(done.stdout[-3000:], done.stderr[-2000:], sep="\n")
         raise SystemExit(f"the tests of {file} fail without any mutation: fix them first")
+    backwards = subprocess.run(
+        [python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header", "-p", "tests.mutation.plugin", *tests],
+        cwd=SRC,
+        env={**env, "WIJKNET_MUTATION_REVERSE": "1"},
+        capture_output=True,
+        text=True,
+    )
+    if backwards.returncode != 0:
+        print(backwards.stdout[-3000:], sep="\n")
+        raise SystemExit(
+            f"the tests of {file} fail when run in reverse order: one depends on another's leftovers, and it would"
+            " 'kill' mutants it never reaches (the mutants' tests run in an order of their own). Make it independent first."
+        )
     sh(python, HERE.relative_to(REPO) / "reached.py", data, durations, SRC / file, lines_json, cwd=SRC, env=env)
 
 

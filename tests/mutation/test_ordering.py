@@ -3,7 +3,7 @@
 from types import SimpleNamespace
 
 from .ordered import changed_lines, reaching_first
-from .plugin import reorder
+from .plugin import pytest_collection_modifyitems, reorder
 
 DIFF = """diff --git a/tenants/core/operations.py b/tenants/core/operations.py
 --- a/tenants/core/operations.py
@@ -34,3 +34,14 @@ def test_the_named_tests_move_to_the_front_and_the_rest_keep_their_order():
     items = [SimpleNamespace(nodeid=n) for n in ("a", "b", "c", "d", "e")]
     assert [i.nodeid for i in reorder(items, ["d", "missing", "b"])] == ["d", "b", "a", "c", "e"]
     assert [i.nodeid for i in reorder(items, [])] == ["a", "b", "c", "d", "e"]
+
+
+def test_the_baselines_second_run_takes_the_tests_in_reverse_order(monkeypatch):
+    items = [SimpleNamespace(nodeid=n) for n in ("a", "b", "c")]
+    monkeypatch.delenv("WIJKNET_MUTATION_FIRST", raising=False)
+    monkeypatch.delenv("WIJKNET_MUTATION_REVERSE", raising=False)
+    pytest_collection_modifyitems(None, items)
+    assert [i.nodeid for i in items] == ["a", "b", "c"]
+    monkeypatch.setenv("WIJKNET_MUTATION_REVERSE", "1")
+    pytest_collection_modifyitems(None, items)
+    assert [i.nodeid for i in items] == ["c", "b", "a"]
