@@ -16,7 +16,7 @@ from wijknet.platform.tenancy.uow import tenant_unit_of_work
 from wijknet.tenants.contracts.models import Contract, Transition
 from wijknet.tenants.core.models import Member
 
-from ..tenants.contracts.test_governance import _signed
+from ..tenants.contracts.conftest import signed_contract
 from .harness import at_once
 
 pytestmark = pytest.mark.tenancy
@@ -47,7 +47,7 @@ def board(engine, lab, make_member):
 
 @pytest.mark.parametrize("round_", range(ROUNDS))
 def test_a_contract_is_started_once_when_the_whole_board_starts_it_together(app, engine, lab, board, round_):
-    contract_id = _signed(engine, lab, {name: member for name, (member, _) in board.items()})
+    contract_id = signed_contract(engine, lab, {name: member for name, (member, _) in board.items()})
     admins = [headers for name, (_, headers) in board.items() if name.startswith("bestuur")]
     url = f"/t/{lab.slug}/api/v1/contracts/{contract_id}/transitions"
     answers = at_once(
@@ -64,7 +64,7 @@ def test_a_contract_is_started_once_when_the_whole_board_starts_it_together(app,
 
 
 def test_reading_a_contract_does_not_wait_for_a_step_in_progress(app, engine, lab, board):
-    contract_id = _signed(engine, lab, {name: member for name, (member, _) in board.items()})
+    contract_id = signed_contract(engine, lab, {name: member for name, (member, _) in board.items()})
     _, reader = board["lid"]
     base = f"/t/{lab.slug}/api/v1/contracts/{contract_id}"
     with tenant_unit_of_work(engine, lab) as session, ThreadPoolExecutor(max_workers=1) as pool:

@@ -19,7 +19,7 @@ from wijknet.platform.tenancy.uow import tenant_unit_of_work
 from wijknet.tenants.contracts.models import Contract
 from wijknet.tenants.core.models import Organisation
 
-from .test_governance import GREEN
+from .conftest import GREEN
 
 pytestmark = pytest.mark.tenancy
 SCHEMA = json.loads((Path(__file__).parents[2] / "data" / "ocds" / "release-schema-1.1.5.json").read_text())
