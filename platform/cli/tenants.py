@@ -39,11 +39,9 @@ def tenants_create(slug, name, type_, region, tagline, plan, modules, admin_emai
     from ..tenancy.provisioning import TenantSpec, provision_tenant
 
     if admin_email:  # the invitation (and its email) only then
-        from ..identity.joining import JoinError, invite_first_admin
-        from ..identity.operations import clean_email
+        from ..identity.joining import first_admin_email, invite_first_admin
 
-        if clean_email(admin_email) is None:  # refused before anything is made, not half-way
-            raise JoinError(f"{admin_email!r} is not an email address.", code="join.email_invalid")
+        first_admin_email(admin_email)  # refused before anything is made, not half-way
 
     state = _state()
     spec = TenantSpec(

@@ -90,12 +90,19 @@ def send_invitation(session: Session, tenant: Tenant, invitation: Invitation, li
     queue_email(session, to=invitation.email, subject=_("Invitation to join %(tenant)s", tenant=tenant.name), body=body)
 
 
-def invite_first_admin(session: Session, tenant: Tenant, email: str, *, public_url: str, actor: str) -> str | None:
-    """A new living lab's first administrator: an invitation, its email, and the link to
-    show the operator. None when an earlier (interrupted) run already invited them."""
+def first_admin_email(email: str) -> str:
+    """The first administrator's address, cleaned, or JoinError: checked before a lab is
+    made (`wijknet tenants create`) and again when they are invited."""
     clean = clean_email(email)
     if clean is None:
         raise JoinError(f"{email!r} is not an email address.", code="join.email_invalid")
+    return clean
+
+
+def invite_first_admin(session: Session, tenant: Tenant, email: str, *, public_url: str, actor: str) -> str | None:
+    """A new living lab's first administrator: an invitation, its email, and the link to
+    show the operator. None when an earlier (interrupted) run already invited them."""
+    clean = first_admin_email(email)
     open_one = session.scalar(
         select(Invitation.id).where(
             Invitation.tenant_id == tenant.id,
