@@ -8,7 +8,7 @@ CHECKOV := var/checkov/.installed-$(CHECKOV_VERSION)
 MO     := platform/translations/nl/LC_MESSAGES/messages.mo
 PO     := platform/translations/nl/LC_MESSAGES/messages.po
 
-.PHONY: run test install system-deps messages bench bench-load bench-peers bench-citus clean-db fuzz gate mutate test-citus
+.PHONY: run test install system-deps messages bench bench-load bench-peers bench-citus clean-db fuzz gate mutate test-citus tenant-schema
 
 # PORT=8080 make run (or BIND=127.0.0.1:8080) serves elsewhere.
 run: install
@@ -60,6 +60,11 @@ $(MO): $(PO) $(STAMP)
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header -o platform/translations/messages.pot . >/dev/null
 	$(BIN)/pybabel update --omit-header --no-fuzzy-matching --ignore-obsolete -i platform/translations/messages.pot -d platform/translations -l nl
+
+# After changing a tenant model (and writing its migration): the tenant schema's compiled
+# script that provisioning runs (platform/tenancy/schema_script.py; a test says when it is stale).
+tenant-schema: install
+	$(BIN)/python -m wijknet.platform.tenancy.schema_script
 
 # The residents' gate in full: every page x role x width x language (make test samples it).
 gate: install system-deps

@@ -83,7 +83,7 @@ def _world(url: str, provider: str) -> list[dict]:
     from wijknet.tenants.board.fixtures import load_fixture
     from wijknet.tenants.board.operations import create_post
     from wijknet.tenants.contracts.operations import create_contract
-    from wijknet.tenants.contracts.schemas import ContractSettings
+    from wijknet.tenants.contracts.settings import ContractSettings
     from wijknet.tenants.core.models import Member
     from wijknet.tenants.core.time import tenant_today
 

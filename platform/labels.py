@@ -1,6 +1,6 @@
 """Translated labels for stored codes (tenant types, modules, roles)."""
 
-from flask_babel import lazy_gettext as _l
+from wijknet.platform.lazy_text import lazy_gettext as _l
 
 TENANT_TYPE_LABELS = {
     "wijkbedrijf": _l("Neighbourhood company (wijkbedrijf)"),

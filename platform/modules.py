@@ -16,9 +16,10 @@ import importlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib.metadata import entry_points
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from marshmallow import Schema
+if TYPE_CHECKING:
+    from marshmallow import Schema
 
 ENTRY_POINT_GROUP = "wijknet.modules"
 ROLES = ("member", "moderator", "admin")
@@ -48,7 +49,7 @@ class Module:
     name: str
     label: Any  # lazy_gettext: Dutch and English through the catalog
     description: Any
-    settings: type[Schema]  # marshmallow, every field with a load_default
+    settings: str  # import path of a marshmallow Schema, every field with a load_default
     pages: tuple[str, ...] = ()  # import paths of Flask blueprints (url_prefix /t/<slug>/...)
     api: tuple[str, ...] = ()  # import paths of flask-smorest blueprints (/t/<slug>/api/v1/...)
     models: str | None = None  # import path of the module with its tables (TenantBase)
@@ -68,13 +69,17 @@ class Module:
             if role not in ROLES:
                 raise ValueError(f"{self.name}: permission {permission} needs a role of {ROLES}")
 
+    def settings_schema(self) -> type[Schema]:
+        return load(self.settings)
+
     def default_settings(self) -> dict:
-        return self.settings().load({})
+        return self.settings_schema()().load({})
 
     def settings_from(self, stored: dict | None) -> dict:
         """The stored settings with the defaults filled in (keys the schema no longer has are dropped)."""
-        known = set(self.settings().fields)
-        return self.settings().load({k: v for k, v in (stored or {}).items() if k in known})
+        schema = self.settings_schema()()
+        known = set(schema.fields)
+        return schema.load({k: v for k, v in (stored or {}).items() if k in known})
 
     def page_blueprints(self) -> list:
         return [load(path) for path in self.pages]

@@ -42,7 +42,8 @@ def load_input(schema: ma.Schema, data, *, error: type[DomainError], code: str) 
     """`schema` applied to `data`: the clean values, or `error` (a DomainError) with a message
     per field; the summary is the one message, or "correct the marked fields"."""
     import marshmallow as ma
-    from flask_babel import lazy_gettext
+
+    from .lazy_text import lazy_gettext
 
     try:
         return schema.load(data)

@@ -16,8 +16,9 @@ import os
 import re
 
 from flask import Blueprint, abort, current_app, send_file
-from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
+
+from wijknet.platform.lazy_text import lazy_gettext as _l
 
 from .refusals import DomainError
 

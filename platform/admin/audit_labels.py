@@ -5,7 +5,7 @@ An action nobody named is shown by its code, so nothing is ever hidden."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from wijknet.platform.lazy_text import lazy_gettext as _l
 
 from ..modules import all_modules
 

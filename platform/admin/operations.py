@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
+from wijknet.platform.lazy_text import lazy_gettext as _l
 
 from ..billing.plans import load_plans
 from ..db import locked
@@ -70,7 +71,7 @@ def change_module_settings(session: Session, tenant: Tenant, admin: User, name: 
     require_admin(session, tenant, admin)
     module = get_module(name)
     try:
-        clean = module.settings().load(raw)
+        clean = module.settings_schema()().load(raw)
     except ValidationError as exc:
         raise ModuleError(
             _l("Please correct the marked fields."), code="module.settings_invalid", errors=field_messages(exc.messages)

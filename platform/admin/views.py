@@ -106,7 +106,7 @@ def module_settings(name: str):
     tenant = current_tenant()
     values, error, errors, saved, status = module.settings_from(tenant.settings.get(name)), None, {}, False, 200
     if request.method == "POST":
-        raw = read_form(module.settings, request.form)
+        raw = read_form(module.settings_schema(), request.form)
         try:
             values = change_module_settings(platform_db(), _tenant_row(), g.user, name, raw)
             saved = True
@@ -117,8 +117,8 @@ def module_settings(name: str):
         "admin/module_settings.html",
         tenant=tenant,
         module=module,
-        fields=form_fields(module.settings),
-        values=form_values(module.settings, values),
+        fields=form_fields(module.settings_schema()),
+        values=form_values(module.settings_schema(), values),
         error=error,
         errors=errors,
         saved=saved,

@@ -7,7 +7,8 @@ recording server for Checkout and the Billing Portal, which localstripe lacks.""
 from __future__ import annotations
 
 import stripe
-from flask_babel import lazy_gettext as _l
+
+from wijknet.platform.lazy_text import lazy_gettext as _l
 
 from ..refusals import DomainError
 

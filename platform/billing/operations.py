@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
+
+from wijknet.platform.lazy_text import lazy_gettext as _l
 
 from ..db import locked
 from ..identity.joining import require_admin

@@ -24,9 +24,8 @@ class Plan:
 
     @property
     def label(self):
-        """Translated lazily, like flask-babel's lazy_gettext (imported here: a command that
-        reads plans without showing them does not import Flask)."""
-        from flask_babel import lazy_gettext
+        """Translated when shown (platform/lazy_text.py)."""
+        from ..lazy_text import lazy_gettext
 
         return lazy_gettext(self.label_text)
 

@@ -10,13 +10,22 @@ Exit codes: 0 done, 1 the work failed (message on stderr), 2 wrong usage.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
 import sys
 
 import click
 
 from ..refusals import DomainError
-from .common import web_app
+from .common import finish, web_app
+
+# A command's start allocates objects that live as long as it does (modules, SQLAlchemy's
+# tables and mappers), and the cyclic collector's default (a pass every 700 allocations)
+# visits them again and again: about 40 ms of `tenants create` here. A pass every 50,000
+# allocations leaves at most a few MB of cyclic garbage waiting, also in the long-running
+# worker. The web server (gunicorn) is a process of its own and keeps the default.
+gc.set_threshold(50_000, 10, 10)
 
 # command -> the file of this package that defines it
 COMMANDS = {
@@ -88,3 +97,6 @@ def database_problem(exc: BaseException) -> str | None:
 @click.group(cls=LazyGroup)
 def main() -> None:
     """wijknet: living labs, one PostgreSQL schema each."""
+
+
+atexit.register(finish)

@@ -26,6 +26,19 @@ def _command_state():
     return build_state(load_settings(), timeouts=False)
 
 
+def finish() -> None:
+    """At the command's end (atexit): close its database connections, then spare the
+    interpreter its last garbage collection. That collection visits every object the
+    imports made (SQLAlchemy's above all) only to free memory the process is about to give
+    back: about 0.1 s of every command on this machine (docs/performance.md). Connections are
+    closed first, so the server sees a proper goodbye, not a dropped socket."""
+    import gc
+
+    if _command_state.cache_info().currsize:
+        _command_state().engine.dispose()
+    gc.freeze()
+
+
 def web_app():
     """The whole web app. Costs its start-up, so only the commands that need its context
     build it: running jobs, rendering an email in the reader's language, module groups."""

@@ -6,9 +6,10 @@ never shown again after saving."""
 from __future__ import annotations
 
 from cryptography.fernet import Fernet, InvalidToken
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from wijknet.platform.lazy_text import lazy_gettext as _l
 
 from ..config import OidcProvider
 from ..refusals import DomainError

@@ -10,10 +10,11 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+
+from wijknet.platform.lazy_text import lazy_gettext as _l
 
 from ..db import locked, release_read_transaction
 from ..refusals import DomainError

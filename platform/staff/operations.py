@@ -9,10 +9,11 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+
+from wijknet.platform.lazy_text import lazy_gettext as _l
 
 from ..billing.plans import load_plans
 from ..db import contains_pattern, locked

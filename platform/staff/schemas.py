@@ -4,9 +4,10 @@ is well."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 from sqlalchemy.orm import Session
+
+from wijknet.platform.lazy_text import lazy_gettext as _l
 
 from ..identity.operations import clean_email
 from ..modules import all_modules

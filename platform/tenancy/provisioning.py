@@ -2,8 +2,9 @@
 
 Provisioning is a sequence of steps, each one short transaction that checks before it
 acts, so a run that dies anywhere is finished by running the same command again. Tables
-are created from the models and stamped at head rather than migrated from the first
-revision (tests/platform/tenancy/test_migrations.py keeps the two identical).
+are created from the models (their script is kept compiled: schema_script.py) and stamped
+at head rather than migrated from the first revision (tests/platform/tenancy/test_migrations.py
+keeps the two identical).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .lookups import tenant_ref
 from .migrate import stamp_tenant, tenant_head
 from .models import PLANS, TENANT_TYPES, ModuleSetting, StaffAuditEntry, Tenant
 from .names import quote_ident, role_name, schema_name, slug_problem
+from .schema_script import tenant_schema_script
 from .starter_kit import StarterKit, apply_starter_kit
 from .uow import switch_to_tenant
 
@@ -226,7 +228,7 @@ def _create_tables(engine: Engine, tenant: Tenant, migrations_dir: str, *, citus
         # which takes a single command: there they go one by one.
         with conn.connection.dbapi_connection.cursor() as cursor:
             if not citus:
-                cursor.execute(tenant_ddl(tenant_metadata()))
+                cursor.execute(tenant_schema_script(migrations_dir))
             else:
                 allow_tenant_triggers(conn)
                 for statement in tenant_ddl_statements(tenant_metadata()):
@@ -247,7 +249,7 @@ def tenant_ddl_statements(metadata) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=4)
-def _ddl_for(metadata, _tables: tuple[str, ...]) -> tuple[str, ...]:
+def _ddl_for(metadata, tables: tuple[str, ...]) -> tuple[str, ...]:
     from sqlalchemy import create_mock_engine
     from sqlalchemy.dialects import postgresql
 
@@ -258,8 +260,27 @@ def _ddl_for(metadata, _tables: tuple[str, ...]) -> tuple[str, ...]:
     recorder = create_mock_engine(
         "postgresql://", lambda sql, *_a, **_kw: statements.append(str(sql.compile(dialect=dialect)).strip())
     )
-    metadata.create_all(recorder, checkfirst=False)
-    return tuple(statements)
+    # The tables given in name order: create_all keeps it where foreign keys allow, so the
+    # script does not depend on which module's models this process imported first.
+    metadata.create_all(recorder, tables=[metadata.tables[name] for name in tables], checkfirst=False)
+    return tuple(_indexes_in_name_order(statements))
+
+
+def _indexes_in_name_order(statements: list[str]) -> list[str]:
+    """SQLAlchemy creates a table's indexes in the order of a set, which changes from one
+    process to the next; sorted by name within each run of them, the script is always the same
+    text (schema_script.py compares it), and means the same."""
+    ordered: list[str] = []
+    run: list[str] = []
+    for statement in [*statements, ""]:
+        if statement.startswith(("CREATE INDEX ", "CREATE UNIQUE INDEX ")):
+            run.append(statement)
+            continue
+        ordered.extend(sorted(run, key=lambda s: s.split(" ON ", 1)[0].split()[-1]))
+        run = []
+        if statement:
+            ordered.append(statement)
+    return ordered
 
 
 def _activate(engine: Engine, tenant_id: int) -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+
+from wijknet.platform.lazy_text import lazy_gettext as _l
 
 from ..modules import all_modules, load
 from ..refusals import DomainError

@@ -6,17 +6,14 @@ access.py, queries.py, operations.py (one function per action), pricing.py (pric
 split to the cent), views.py and api.py (thin), calendar_feed.py (iCalendar), demo.py.
 Money goes through the ledger module (tenants/ledger/)."""
 
-from flask_babel import lazy_gettext as _l
-
+from wijknet.platform.lazy_text import lazy_gettext as _l
 from wijknet.platform.modules import Module, NavEntry
-
-from .schemas import AssetSettings
 
 module = Module(
     name="assets",
     label=_l("Shared houses, cars and tools"),
     description=_l("Houses, cars and tools the residents share, with bookings and income back to those who brought them in."),
-    settings=AssetSettings,
+    settings="wijknet.tenants.assets.settings:AssetSettings",
     pages=("wijknet.tenants.assets.views:bp",),
     api=("wijknet.tenants.assets.api:blp",),
     models="wijknet.tenants.assets.models",

@@ -4,11 +4,11 @@ admins; the same 404 for anyone else)."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wijknet.platform.db import locked
+from wijknet.platform.lazy_text import lazy_gettext as _l
 from wijknet.platform.modules import module_settings
 from wijknet.tenants.core.access import has_rank
 from wijknet.tenants.core.models import Member

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta, timezone
 
 from flask import jsonify
 from flask.views import MethodView
-from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from wijknet.platform.lazy_text import lazy_gettext as _l
 from wijknet.platform.tenancy.routing import tenant_db
 from wijknet.tenants.core.access import access, current_member, role
 from wijknet.tenants.core.idempotency import once_per_key

@@ -11,12 +11,12 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from wijknet.platform.identity.tokens import token_hash
+from wijknet.platform.lazy_text import lazy_gettext as _l
 from wijknet.tenants.core.access import has_rank
 from wijknet.tenants.core.models import Member, Organisation
 from wijknet.tenants.core.operations import record

@@ -8,15 +8,16 @@ import re
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
+from wijknet.platform.lazy_text import lazy_gettext as _l
 from wijknet.platform.refusals import DomainError, load_input
 from wijknet.tenants.core.time import tenant_zone
 
 from .models import APPROVALS, ASSET_KINDS, ASSET_STATUSES, FULL_SHARE, MAINTENANCE_KINDS, PARTIES, PRICE_UNITS
+from .settings import NOTE_MAX
 
-NAME_MAX, TEXT_MAX, LOCATION_MAX, NOTE_MAX, REASON_MAX = 120, 5000, 200, 500, 500
+NAME_MAX, TEXT_MAX, LOCATION_MAX, REASON_MAX = 120, 5000, 200, 500
 MAX_PRICE_CENTS = 10_000_000  # € 100,000 per unit: beyond any real rent
 MAX_KM = 2_000_000
 ROLES = ("member", "moderator", "admin")
@@ -26,23 +27,6 @@ _PLATE = re.compile(r"^[A-Z0-9]{1,3}(-?[A-Z0-9]{1,3}){1,3}$")
 
 class AssetError(DomainError):
     code = "assets"
-
-
-class AssetSettings(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    cooperative_fee_percent = fields.Integer(
-        load_default=10,
-        validate=validate.Range(0, 100, error=_l("A percentage from 0 to 100.")),
-        error_messages={"invalid": _l("A percentage from 0 to 100.")},
-        metadata={"label": _l("The cooperative's fee on bookings, in percent")},
-    )
-    payment_note = fields.String(
-        load_default="",
-        validate=validate.Length(max=NOTE_MAX, error=_l("At most 500 characters.")),
-        metadata={"label": _l("How people pay for a booking (shown with every booking)")},
-    )
 
 
 # --- times: an ISO moment, or a local date and time in the lab's time zone -------------------

@@ -7,17 +7,14 @@ operations.py (one function per action, each writing its audit record), views.py
 api.py (thin), tasks.py (jobs), cli.py, demo.py, templates/board/.
 """
 
-from flask_babel import lazy_gettext as _l
-
+from wijknet.platform.lazy_text import lazy_gettext as _l
 from wijknet.platform.modules import Module, NavEntry
-
-from .schemas import BoardSettings
 
 module = Module(
     name="board",
     label=_l("Businessbakkerij: needs and offers"),
     description=_l("Residents, businesses and the municipality post what they need and what they offer, and get matched."),
-    settings=BoardSettings,
+    settings="wijknet.tenants.board.settings:BoardSettings",
     pages=("wijknet.tenants.board.views:bp",),
     api=("wijknet.tenants.board.api:blp",),
     models="wijknet.tenants.board.models",

@@ -4,11 +4,11 @@ post or a conversation only for someone who may see it (the same 404 otherwise).
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from wijknet.platform.db import locked
+from wijknet.platform.lazy_text import lazy_gettext as _l
 from wijknet.platform.modules import module_settings
 from wijknet.tenants.core.access import Policy, current_member, has_rank
 from wijknet.tenants.core.models import Member

@@ -4,7 +4,7 @@ and English; a category a lab added itself is shown as the admin wrote it."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from wijknet.platform.lazy_text import lazy_gettext as _l
 
 LABELS = {
     "zorg": _l("Care"),

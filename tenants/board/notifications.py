@@ -19,13 +19,13 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wijknet.platform.db import locked
 from wijknet.platform.i18n import LANGUAGES
+from wijknet.platform.lazy_text import lazy_gettext as _l
 from wijknet.platform.mail.queue import queue_email
 from wijknet.platform.tenancy.uow import TenantRef
 from wijknet.tenants.core.models import Member

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wijknet.platform.db import locked
+from wijknet.platform.lazy_text import lazy_gettext as _l
 from wijknet.tenants.core.models import Member
 from wijknet.tenants.core.operations import record
 from wijknet.tenants.core.time import tenant_today

@@ -12,11 +12,10 @@ import re
 from datetime import date, timedelta
 from typing import TypedDict
 
-from flask import g, has_request_context
-from flask_babel import lazy_gettext as _l
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validates_schema
 from marshmallow.experimental.context import Context
 
+from wijknet.platform.lazy_text import lazy_gettext as _l
 from wijknet.platform.refusals import DomainError, field_messages
 
 from .models import POST_KINDS, REACTION_KINDS
@@ -25,7 +24,6 @@ TITLE_MAX, BODY_MAX, MESSAGE_MAX, ORGANISATION_MAX, AREA_MAX, REASON_MAX = 120, 
 MAX_CATEGORIES = 5
 MAX_DAYS_AHEAD = 366
 DEFAULT_DAYS = 30
-DEFAULT_CATEGORIES = ["zorg", "groen", "klussen", "vervoer", "voedsel", "energie", "werk", "leren"]
 _POSTCODE = re.compile(r"^(\d{4})\s*([a-zA-Z]{2})?$")
 # A neighbourhood's name: letters, spaces, hyphens, apostrophes, dots ('s-Gravenzande, Nieuw-West).
 _PLACE = re.compile(r"^['’]?[^\W\d_]([^\W\d_]|[\s'’.\-])*$")
@@ -33,49 +31,6 @@ _PLACE = re.compile(r"^['’]?[^\W\d_]([^\W\d_]|[\s'’.\-])*$")
 
 class BoardError(DomainError):
     code = "board"
-
-
-# --- the board's settings (module settings; the admin's form is derived from this) ---------
-class BoardSettings(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    visibility = fields.String(
-        load_default="members",
-        validate=validate.OneOf(["members", "public"], error=_l("Choose who can read the board.")),
-        metadata={
-            "label": _l("Who can read the board"),
-            "choices": {"members": _l("Members only"), "public": _l("Anyone (without the authors' names)")},
-        },
-    )
-    approval_required = fields.Boolean(
-        load_default=False, metadata={"label": _l("A moderator approves posts before they appear")}
-    )
-    posts_per_day = fields.Integer(
-        load_default=5,
-        validate=validate.Range(1, 100, error=_l("A number from 1 to 100.")),
-        error_messages={"invalid": _l("A number from 1 to 100.")},
-        metadata={"label": _l("Posts per member per day")},
-    )
-    reminder_days = fields.Integer(
-        load_default=3,
-        validate=validate.Range(1, 30, error=_l("A number from 1 to 30.")),
-        error_messages={"invalid": _l("A number from 1 to 30.")},
-        metadata={"label": _l("Days before a post ends that its author gets a reminder")},
-    )
-    categories = fields.List(
-        fields.String(validate=validate.Length(1, 40, error=_l("1 to 50 categories of at most 40 characters."))),
-        load_default=lambda: list(DEFAULT_CATEGORIES),
-        validate=validate.Length(1, 50, error=_l("1 to 50 categories of at most 40 characters.")),
-        metadata={"label": _l("Categories, one per line")},
-    )
-
-    @post_load
-    def _clean(self, data, **_kw):
-        data["categories"] = list(dict.fromkeys(c.strip().lower() for c in data["categories"] if c.strip()))
-        if not data["categories"]:
-            raise ValidationError(_l("1 to 50 categories of at most 40 characters."), "categories")
-        return data
 
 
 # --- what a post must satisfy, given the board's categories and the lab's today -------------
@@ -92,6 +47,8 @@ def _rules() -> PostContext:
     found = PostRules.get(None)
     if found is not None:
         return found
+    from flask import g, has_request_context  # here: the settings schema is read by commands without Flask
+
     if has_request_context() and g.get("tenant") is not None:
         from wijknet.tenants.core.time import tenant_today
 

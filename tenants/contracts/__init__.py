@@ -5,17 +5,14 @@ models.py (contracts, budget lines, milestones, transitions, approvals, votes),
 schemas.py (input and the governance defaults), operations.py (lifecycle and governance),
 ocds.py (a contract as an OCDS release), views.py and api.py (thin)."""
 
-from flask_babel import lazy_gettext as _l
-
+from wijknet.platform.lazy_text import lazy_gettext as _l
 from wijknet.platform.modules import Module, NavEntry
-
-from .schemas import ContractSettings
 
 module = Module(
     name="contracts",
     label=_l("Wijkbedrijf contracts"),
     description=_l("Contracts of the neighbourhood company, approved by the members and followed step by step."),
-    settings=ContractSettings,
+    settings="wijknet.tenants.contracts.settings:ContractSettings",
     pages=("wijknet.tenants.contracts.views:bp",),
     api=("wijknet.tenants.contracts.api:blp",),
     navigation=(NavEntry("contracts.index", _l("Contracts"), role="member"),),

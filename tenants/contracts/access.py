@@ -4,11 +4,11 @@ board) make, propose, approve and move them; members vote."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wijknet.platform.db import locked
+from wijknet.platform.lazy_text import lazy_gettext as _l
 from wijknet.platform.modules import module_settings
 
 from .models import Contract

@@ -5,11 +5,11 @@ decide who may do what (administrators make, propose, approve and move; members 
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import func, select
 
+from wijknet.platform.lazy_text import lazy_gettext as _l
 from wijknet.platform.tenancy.routing import current_tenant, tenant_db
 from wijknet.tenants.core.access import access, current_member, role
 from wijknet.tenants.core.idempotency import once_per_key

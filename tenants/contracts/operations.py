@@ -12,11 +12,11 @@ from __future__ import annotations
 import math
 from datetime import date, datetime, timedelta, timezone
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from wijknet.platform.lazy_text import lazy_gettext as _l
 from wijknet.tenants.core.access import has_rank
 from wijknet.tenants.core.models import Member, Organisation
 from wijknet.tenants.core.operations import record

@@ -3,9 +3,9 @@ settings (the governance defaults a contract copies when it is made)."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
+from wijknet.platform.lazy_text import lazy_gettext as _l
 from wijknet.platform.refusals import DomainError, load_input
 from wijknet.tenants.core.models import ORGANISATION_KINDS
 
@@ -16,39 +16,6 @@ MAX_VALUE_CENTS = 10**12  # € 10 billion: beyond any neighbourhood contract
 
 class ContractError(DomainError):
     code = "contracts"
-
-
-class ContractSettings(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    approvers_required = fields.Integer(
-        load_default=2,
-        validate=validate.Range(1, 20, error=_l("A number from 1 to 20.")),
-        error_messages={"invalid": _l("A number from 1 to 20.")},
-        metadata={"label": _l("Approvers a contract needs")},
-    )
-    vote_threshold_cents = fields.Integer(
-        load_default=5_000_000,
-        validate=validate.Range(0, 10**13, error=_l("An amount in cents, 0 or more.")),
-        error_messages={"invalid": _l("An amount in cents, 0 or more.")},
-        metadata={"label": _l("Above this value (in cents) the members vote")},
-    )
-    quorum_percent = fields.Integer(
-        load_default=30,
-        validate=validate.Range(0, 100, error=_l("A percentage from 0 to 100.")),
-        error_messages={"invalid": _l("A percentage from 0 to 100.")},
-        metadata={"label": _l("Quorum of a members' vote, in percent of the members")},
-    )
-    vote_days = fields.Integer(
-        load_default=7,
-        validate=validate.Range(1, 60, error=_l("From 1 to 60 days.")),
-        error_messages={"invalid": _l("From 1 to 60 days.")},
-        metadata={"label": _l("Days a members' vote stays open")},
-    )
-    budget_must_match = fields.Boolean(
-        load_default=True, metadata={"label": _l("Budget lines must add up to the contract's value")}
-    )
 
 
 class BudgetLineIn(Schema):

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from wijknet.platform.db import locked
+from wijknet.platform.lazy_text import lazy_gettext as _l
 from wijknet.platform.refusals import DomainError
 
 from .models import Account, LedgerEntry, LedgerLine

@@ -17,7 +17,7 @@ from wijknet.tenants.assets.operations import create_asset, request_booking
 from wijknet.tenants.board.models import Post
 from wijknet.tenants.board.operations import create_post
 from wijknet.tenants.contracts.operations import create_contract
-from wijknet.tenants.contracts.schemas import ContractSettings
+from wijknet.tenants.contracts.settings import ContractSettings
 from wijknet.tenants.core.models import Member
 
 pytestmark = pytest.mark.tenancy

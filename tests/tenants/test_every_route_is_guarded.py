@@ -57,7 +57,7 @@ def _lab_with_content(engine, make_tenant, make_member):
     from wijknet.tenants.assets.operations import add_photo, create_asset, report_maintenance, request_booking
     from wijknet.tenants.board.operations import create_post, react
     from wijknet.tenants.contracts.operations import create_contract
-    from wijknet.tenants.contracts.schemas import ContractSettings
+    from wijknet.tenants.contracts.settings import ContractSettings
     from wijknet.tenants.core.models import Member
 
     lab = make_tenant(modules=("board", "assets", "contracts", "ledger"))

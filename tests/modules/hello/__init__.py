@@ -3,9 +3,9 @@ folder, in the shape of docs/adding-a-module.md, gets pages, an API, settings wi
 derived form, the on/off switch, audit records and isolation without any change in
 `platform/`. Members wave; the lab's greeting is a setting; waves are audit records."""
 
-from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from wijknet.platform.lazy_text import lazy_gettext as _l
 from wijknet.platform.modules import Module, NavEntry
 
 
@@ -25,7 +25,7 @@ module = Module(
     name="hello",
     label=_l("Hello"),
     description="Members wave at each other.",
-    settings=HelloSettings,
+    settings="tests.modules.hello:HelloSettings",
     pages=("tests.modules.hello.views:bp",),
     api=("tests.modules.hello.api:blp",),
     navigation=(NavEntry("hello.index", "Hello", role="member"),),

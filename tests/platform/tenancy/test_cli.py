@@ -161,21 +161,60 @@ def test_a_database_not_set_up_or_not_there_gets_a_message_not_a_traceback(run_c
     assert "Cannot reach the database named by DATABASE_URL" in gone.stderr
 
 
-def test_tenant_commands_start_without_the_web_layer(environ, engine):
+WEB = ("flask", "flask_smorest", "flask_babel", "marshmallow", "authlib", "limits", "alembic", "jinja2")
+TENANT_MODELS = tuple(f"wijknet.tenants.{name}.models" for name in ("core", "board", "assets", "contracts", "ledger"))
+
+
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["tenants", "list", "--json"], []),
+        # The module rows take each module's default settings (marshmallow), not its models:
+        # the tables come from the compiled script (schema_script.py).
+        (["tenants", "create", "--slug", "lichte-start", "--name", "Lichte start"], ["marshmallow"]),
+    ],
+)
+def test_tenant_commands_start_without_the_web_layer(environ, engine, args, expected):
     """Issue 18: a command imports what it needs, not Flask and the web app's libraries
-    (each costs start-up; the Citus helpers once pulled Flask in through an error class)."""
-    web = ("flask", "flask_smorest", "flask_babel", "marshmallow", "authlib", "limits", "alembic", "jinja2")
+    (each costs start-up; the Citus helpers once pulled Flask in through an error class, the
+    modules' labels through flask-babel), nor every module's models to create a lab."""
     script = (
         "import json, sys\n"
         "from wijknet.platform.cli import main\n"
         "try:\n"
-        "    main(['tenants', 'list', '--json'], standalone_mode=False)\n"
+        f"    main({args!r}, standalone_mode=False)\n"
         "finally:\n"
-        f"    print(json.dumps([m for m in {web!r} if m in sys.modules]))\n"
+        f"    print(json.dumps([m for m in {WEB + TENANT_MODELS!r} if m in sys.modules]))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], env=clean_env(environ), capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == expected
+
+
+def test_a_command_says_goodbye_to_the_database_and_skips_the_last_collection(environ, engine):
+    """At its end a command closes its connections (the server sees them go, no dropped
+    socket) and freezes what is left, so the interpreter's last garbage collection has
+    nothing to visit (about 0.1 s a command; common.finish)."""
+    script = (
+        "import gc, json, time\n"
+        "from wijknet.platform.cli import common\n"
+        "engine = common.state().engine\n"
+        "with engine.connect() as conn:\n"
+        "    pid = conn.exec_driver_sql('SELECT pg_backend_pid()').scalar()\n"
+        "common.finish()\n"
+        "pooled, frozen = engine.pool.checkedin(), gc.get_freeze_count()\n"
+        "for _ in range(100):  # the server ends the backend right after the goodbye\n"
+        "    with engine.connect() as conn:\n"
+        "        alive = conn.exec_driver_sql(f'SELECT count(*) FROM pg_stat_activity WHERE pid = {pid}').scalar()\n"
+        "    if not alive:\n"
+        "        break\n"
+        "    time.sleep(0.02)\n"
+        "print(json.dumps({'alive': alive, 'pooled': pooled, 'frozen': frozen}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], env=clean_env(environ), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {"alive": 0, "pooled": 0, "frozen": seen["frozen"]} and seen["frozen"] > 10_000
 
 
 @pytest.mark.parametrize(

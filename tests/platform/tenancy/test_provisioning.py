@@ -11,7 +11,7 @@ from wijknet.platform.tenancy import provisioning
 from wijknet.platform.tenancy.models import ModuleSetting, StaffAuditEntry, Tenant
 from wijknet.platform.tenancy.names import normalise_host, role_name, role_prefix, schema_name, slug_problem
 from wijknet.platform.tenancy.provisioning import ProvisioningError, TenantSpec, provision_tenant
-from wijknet.tenants.board.schemas import DEFAULT_CATEGORIES as DEFAULT_BOARD_CATEGORIES
+from wijknet.tenants.board.settings import DEFAULT_CATEGORIES as DEFAULT_BOARD_CATEGORIES
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "migrations")
 

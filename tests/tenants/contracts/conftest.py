@@ -7,7 +7,7 @@ from sqlalchemy import select
 from wijknet.platform.tenancy.uow import tenant_unit_of_work
 from wijknet.tenants.contracts import operations as ops
 from wijknet.tenants.contracts.models import Contract
-from wijknet.tenants.contracts.schemas import ContractSettings
+from wijknet.tenants.contracts.settings import ContractSettings
 from wijknet.tenants.core.models import Member, Organisation
 
 GREEN = {
