@@ -131,6 +131,34 @@ def release_read_transaction(session: Session | None) -> None:
         session.commit()
 
 
+def read_alone(session: Session, statement) -> list:
+    """The rows of one reading statement. When `session` has no transaction open (the first
+    platform read of an API request: token, holder and membership), the statement is sent
+    alone, with the driver in autocommit: one statement reads one snapshot anyway, and the
+    BEGIN psycopg would send before it and the COMMIT after it are two round trips of the
+    eight such a request made (issue 18). The session's next transaction is an ordinary one,
+    also when it keeps the connection (a session bound to one).
+
+    Only for a session whose objects outlive its commits (expire_on_commit off, as the
+    request's platform session): another would reload them after the commit."""
+    if session.in_transaction() or session.expire_on_commit:
+        return session.execute(statement).all()
+    from psycopg.pq import TransactionStatus
+
+    dbapi = session.connection().connection.dbapi_connection
+    pgconn = getattr(dbapi, "pgconn", None)
+    alone = pgconn is not None and not dbapi.autocommit and pgconn.transaction_status == TransactionStatus.IDLE
+    if alone:
+        dbapi.autocommit = True  # psycopg sends no BEGIN before the statement
+    try:
+        rows = session.execute(statement).all()
+    finally:
+        if alone and not dbapi.closed:
+            dbapi.autocommit = False  # what follows on this connection has transactions again
+    session.commit()  # sends nothing: the server has no transaction open
+    return rows
+
+
 def release_request_reads() -> None:
     """The request's platform session gives its connection back if it only read."""
     from flask import g, has_request_context

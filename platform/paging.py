@@ -1,11 +1,26 @@
-"""Pages of a list on HTML pages: which page was asked for, how many there are, links that
-keep the filters, and a page past the end sends the reader to the last one."""
+"""Pages of a list: one page and the total in one query; on HTML pages which page was asked
+for, how many there are, links that keep the filters, and a page past the end sends the
+reader to the last one."""
 
 from __future__ import annotations
 
 from flask import Flask, abort, redirect, request, url_for
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
 from .inputs import MAX_PAGE, bounded_int
+
+
+def page_with_total(session: Session, statement: Select, *, first: int, size: int) -> tuple[list, int]:
+    """The `size` rows of `statement` (ORM entities, in its order) from row `first` on, and
+    how many rows it has in all, in one round trip: the count goes along as a subquery that
+    PostgreSQL runs once. A page past the end has no row to carry it: the count is then
+    asked alone."""
+    total = select(func.count()).select_from(statement.order_by(None).subquery()).scalar_subquery()
+    rows = session.execute(statement.add_columns(total.label("total")).limit(size).offset(first)).all()
+    if rows:
+        return [row[0] for row in rows], rows[0].total
+    return [], session.scalar(select(total))
 
 
 def page_number() -> int:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from wijknet.platform.lazy_text import lazy_gettext as _l
 
-from ..db import locked, release_read_transaction
+from ..db import locked, read_alone, release_read_transaction
 from ..refusals import DomainError
 from .models import ApiToken, Membership, User
 
@@ -126,15 +126,16 @@ def authenticate_with_membership(
     writes to one store only (its tenant), so its answer never depends on a second commit."""
     if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 100:
         return None
-    row = session.execute(
+    rows = read_alone(
+        session,
         select(ApiToken, User, Membership)
         .join(User, User.id == ApiToken.user_id)
         .outerjoin(Membership, and_(Membership.tenant_id == ApiToken.tenant_id, Membership.user_id == ApiToken.user_id))
-        .where(ApiToken.token_hash == token_hash(plaintext))
-    ).one_or_none()
-    if row is None or row[0].revoked_at is not None:
+        .where(ApiToken.token_hash == token_hash(plaintext)),
+    )
+    if len(rows) != 1 or rows[0][0].revoked_at is not None:  # unique hash, one membership: one row or none
         return None
-    token, user, membership = row
+    token, user, membership = rows[0]
     now = datetime.now(timezone.utc)
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         release_read_transaction(session)  # one connection at a time (platform/db.py)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from ..paging import page_with_total
 from ..tenancy.models import Tenant
 from ..tenancy.routing import platform_db
 
@@ -26,13 +27,10 @@ class TenantDirectory(MethodView):
     @blp.paginate()
     def get(self, pagination_parameters):
         """List the living labs of the network (public)."""
-        session = platform_db()
-        visible = Tenant.status.in_(("active", "suspended"))
-        pagination_parameters.item_count = session.scalar(select(func.count()).select_from(Tenant).where(visible))
-        return session.scalars(
-            select(Tenant)
-            .where(visible)
-            .order_by(Tenant.slug)
-            .limit(pagination_parameters.page_size)
-            .offset(pagination_parameters.first_item)
-        ).all()
+        labs, pagination_parameters.item_count = page_with_total(
+            platform_db(),
+            select(Tenant).where(Tenant.status.in_(("active", "suspended"))).order_by(Tenant.slug),
+            first=pagination_parameters.first_item,
+            size=pagination_parameters.page_size,
+        )
+        return labs

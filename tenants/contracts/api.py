@@ -10,6 +10,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import func, select
 
 from wijknet.platform.lazy_text import lazy_gettext as _l
+from wijknet.platform.paging import page_with_total
 from wijknet.platform.tenancy.routing import current_tenant, tenant_db
 from wijknet.tenants.core.access import access, current_member, role
 from wijknet.tenants.core.idempotency import once_per_key
@@ -125,10 +126,13 @@ class Contracts(MethodView):
     @blp.paginate()
     def get(self, pagination_parameters):
         """The lab's contracts, newest first."""
-        session, size = tenant_db(), pagination_parameters.page_size
-        query = select(Contract).order_by(Contract.id.desc())
-        pagination_parameters.item_count = session.scalar(select(func.count()).select_from(Contract))
-        rows = session.scalars(query.limit(size).offset((pagination_parameters.page - 1) * size)).all()
+        session = tenant_db()
+        rows, pagination_parameters.item_count = page_with_total(
+            session,
+            select(Contract).order_by(Contract.id.desc()),
+            first=pagination_parameters.first_item,
+            size=pagination_parameters.page_size,
+        )
         return [_out(session, contract) for contract in rows]
 
     @access(ADMINS)

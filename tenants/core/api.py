@@ -6,9 +6,10 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from wijknet.platform.identity.access import current_membership
+from wijknet.platform.paging import page_with_total
 from wijknet.platform.tenancy.routing import bind_tenant, tenant_db
 
 from .models import Member
@@ -44,14 +45,13 @@ class Members(MethodView):
     @blp.paginate()
     def get(self, pagination_parameters):
         """The members of this living lab."""
-        session = tenant_db()
-        pagination_parameters.item_count = session.scalar(select(func.count()).select_from(Member))
-        return session.scalars(
-            select(Member)
-            .order_by(Member.display_name, Member.id)
-            .limit(pagination_parameters.page_size)
-            .offset(pagination_parameters.first_item)
-        ).all()
+        members, pagination_parameters.item_count = page_with_total(
+            tenant_db(),
+            select(Member).order_by(Member.display_name, Member.id),
+            first=pagination_parameters.first_item,
+            size=pagination_parameters.page_size,
+        )
+        return members
 
 
 @blp.route("/me")

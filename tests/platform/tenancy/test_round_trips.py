@@ -151,3 +151,66 @@ def test_the_switch_bounds_citus_connections_on_citus_only(engine, make_tenant, 
         switch_to_tenant(conn, lab)
         assert conn.execute(text("SELECT current_setting('citus.max_cached_conns_per_worker', true)")).scalar() == expected
         assert conn.execute(text("SELECT current_user")).scalar() == lab.role_name
+
+
+def test_an_api_token_is_read_in_one_round_trip_and_the_next_transaction_is_whole(one_connection, make_tenant, make_member):
+    """Issue 18, item 5: the request's first platform read (token, holder, membership) goes
+    alone, without psycopg's BEGIN before it and a COMMIT after it; what the platform
+    session does next is an ordinary transaction again."""
+    from wijknet.platform.identity.models import User
+    from wijknet.platform.identity.tokens import authenticate_with_membership, create_token
+
+    tenant = make_tenant()
+    user_id = make_member(tenant, "admin")
+    with Session(one_connection) as session, session.begin():
+        _token, plaintext = create_token(session, tenant_id=tenant.id, user=session.get(User, user_id), name="rt")
+    with Session(one_connection) as session:  # the last-used stamp is written once; this read is the measured one
+        authenticate_with_membership(one_connection, session, plaintext)
+    found = {}
+
+    def work():
+        with Session(one_connection, expire_on_commit=False) as platform:  # as the request's platform session
+            found["it"] = authenticate_with_membership(one_connection, platform, plaintext)
+
+    trips, sent = _round_trips(one_connection, work)
+    assert trips == 1, sent
+    token, user, membership = found["it"]
+    assert (token.tenant_id, user.id, membership.role) == (tenant.id, user_id, "admin")
+    with pytest.raises(RuntimeError), Session(one_connection, expire_on_commit=False) as platform:
+        authenticate_with_membership(one_connection, platform, plaintext)
+        with platform.begin():
+            platform.execute(text("UPDATE platform.tenants SET name = 'Half written' WHERE id = :i"), {"i": tenant.id})
+            raise RuntimeError("the platform's transaction fails after its first statement")
+    with Session(one_connection) as platform:
+        assert platform.scalar(select(Tenant.name).where(Tenant.id == tenant.id)) != "Half written"
+    with one_connection.connect() as conn:  # a session that keeps its connection after the read
+        with pytest.raises(RuntimeError), Session(conn, expire_on_commit=False) as platform:
+            authenticate_with_membership(one_connection, platform, plaintext)
+            with platform.begin():
+                platform.execute(text("UPDATE platform.tenants SET name = 'Half written' WHERE id = :i"), {"i": tenant.id})
+                raise RuntimeError("the platform's transaction fails after its first statement")
+        assert conn.scalar(select(Tenant.name).where(Tenant.id == tenant.id)) != "Half written"
+
+
+def test_a_page_and_its_total_take_one_query(one_connection, make_tenant, make_member):
+    from wijknet.platform.paging import page_with_total
+
+    tenant = make_tenant()
+    for _ in range(5):
+        make_member(tenant)
+    pages = {}
+
+    def work():
+        with tenant_unit_of_work(one_connection, tenant) as session:
+            members, total = page_with_total(session, select(Member).order_by(Member.id), first=2, size=2)
+            pages["second"] = ([m.id for m in members], total, all(isinstance(m, Member) for m in members))
+
+    trips, sent = _round_trips(one_connection, work)
+    assert trips == 3, sent  # BEGIN with the switch, the page with its total, COMMIT
+    second, total, entities = pages["second"]
+    assert total == 5 and entities
+    with tenant_unit_of_work(one_connection, tenant) as session:
+        assert second == session.scalars(select(Member.id).order_by(Member.id)).all()[2:4]
+        assert page_with_total(session, select(Member).order_by(Member.id), first=4, size=2)[1] == 5
+        assert page_with_total(session, select(Member).order_by(Member.id), first=10, size=2) == ([], 5)  # past the end
+        assert page_with_total(session, select(Member).where(Member.role == "admin"), first=0, size=2) == ([], 0)
