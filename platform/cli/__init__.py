@@ -20,13 +20,6 @@ import click
 from ..refusals import DomainError
 from .common import finish, web_app
 
-# A command's start allocates objects that live as long as it does (modules, SQLAlchemy's
-# tables and mappers), and the cyclic collector's default (a pass every 700 allocations)
-# visits them again and again: about 40 ms of `tenants create` here. A pass every 50,000
-# allocations leaves at most a few MB of cyclic garbage waiting, also in the long-running
-# worker. The web server (gunicorn) is a process of its own and keeps the default.
-gc.set_threshold(50_000, 10, 10)
-
 # command -> the file of this package that defines it
 COMMANDS = {
     "db": "db",
@@ -99,4 +92,16 @@ def main() -> None:
     """wijknet: living labs, one PostgreSQL schema each."""
 
 
-atexit.register(finish)
+def run() -> None:
+    """The `wijknet` program (pyproject's script): `main` in a process of its own.
+
+    A command's start allocates objects that live as long as it does (modules, SQLAlchemy's
+    tables and mappers), and the cyclic collector's default (a pass every 700 allocations)
+    visits them again and again: about 40 ms of `tenants create` here. A pass every 50,000
+    allocations leaves at most a few MB of cyclic garbage waiting, also in the long-running
+    worker (the web server, gunicorn, is a process of its own and keeps the default). At the
+    end, `finish` closes the connections and spares the interpreter its last collection.
+    Tests call `main` and keep their interpreter as it is."""
+    gc.set_threshold(50_000, 10, 10)
+    atexit.register(finish)
+    main()

@@ -1,6 +1,7 @@
 """The `wijknet` console script, run as a real process against the test database."""
 
 import json
+import os
 import re
 import socket
 import subprocess
@@ -10,6 +11,8 @@ import pytest
 from sqlalchemy import text
 
 from tests.conftest import clean_env, fresh_database
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 pytestmark = pytest.mark.tenancy
 
@@ -189,6 +192,28 @@ def test_tenant_commands_start_without_the_web_layer(environ, engine, args, expe
     done = subprocess.run([sys.executable, "-c", script], env=clean_env(environ), capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == expected
+
+
+def test_the_wijknet_program_collects_less_often_and_finishes_at_exit(environ, engine):
+    """The console script (pyproject: wijknet.platform.cli:run) raises the collector's
+    threshold for the command's process and finishes it at exit; importing `main` (tests,
+    tools) leaves the interpreter as it was."""
+    import tomllib
+
+    with open(os.path.join(REPO, "pyproject.toml"), "rb") as fh:
+        assert tomllib.load(fh)["project"]["scripts"]["wijknet"] == "wijknet.platform.cli:run"
+    script = (
+        "import atexit, gc, json, sys\n"
+        "from wijknet.platform.cli import main, run\n"
+        "before = gc.get_threshold()\n"
+        "atexit.register(lambda: print(json.dumps([before, gc.get_threshold(), gc.get_freeze_count()])))\n"
+        "sys.argv = ['wijknet', 'tenants', 'list', '--json']\n"
+        "run()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], env=clean_env(environ), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    before, during, frozen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert before == [700, 10, 10] and during == [50_000, 10, 10] and frozen > 10_000
 
 
 def test_a_command_says_goodbye_to_the_database_and_skips_the_last_collection(environ, engine):
