@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -84,6 +85,21 @@ def _overhead(rounds: list[tuple[float, float]]) -> dict:
     }
 
 
+def _in_process(env: dict, page: tuple[str, dict]) -> dict:
+    """bench/switch_in_process.py in a process of its own (it turns the switch off and on)."""
+    path, headers = page
+    token = headers["Authorization"].removeprefix("Bearer ")
+    done = subprocess.run(
+        [sys.executable, os.path.join(REPO, "bench", "switch_in_process.py")],
+        env=dict(os.environ, **env, BENCH_PATH=path, BENCH_TOKEN=token),
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"switch_in_process.py failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def run(workers: int = 2) -> dict:
     """Two gunicorns side by side, one with the switch and one without (switch_app.py);
     wrk alternates between them, round by round, on the tenant home page and on the light
@@ -113,6 +129,7 @@ def run(workers: int = 2) -> dict:
             for proc in (switched, plain):
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(10)
+        results["json_in_process"] = _in_process(env, pages["json"])
     result = {"workers": workers, "seconds": DURATION, "rounds": ROUNDS, **results}
     for name, label in (("home", "tenant home page"), ("json", "JSON endpoint (members)")):
         r = results[name]
@@ -121,6 +138,11 @@ def run(workers: int = 2) -> dict:
             f" {r['without_switch_rps']:.0f} without: overhead {r['overhead_pct']:.1f} % (median of {ROUNDS} rounds:"
             f" {r['per_round']})"
         )
+    r = results["json_in_process"]
+    print(
+        f"JSON endpoint (members) in one process, {r['pairs']} pairs of {r['block']} requests with and without the"
+        f" switch: overhead {r['share_pct']:.1f} % (quartiles {r['quartiles'][0]} to {r['quartiles'][1]} %)"
+    )
     return result
 
 

@@ -307,6 +307,7 @@ def run() -> dict:
 
     switch = tenant_switch.run()
     notes["switch"] = switch["json"]
+    notes["switch_in_process"] = switch["json_in_process"]
     result = {"figures": figures.summary(), "notes": notes}
     report(result)
     return result
@@ -592,6 +593,11 @@ def report(result: dict) -> None:
     switch = notes["switch"]
     rows.append(
         f"| tenant switch, share of the JSON endpoint (same app without it) | {switch['overhead_pct']:.1f} % | — | median of rounds {switch['per_round']} |"
+    )
+    alone = notes["switch_in_process"]
+    rows.append(
+        f"| tenant switch, share of the JSON endpoint, in one process ({alone['pairs']} pairs of {alone['block']} requests) "
+        f"| {alone['share_pct']:.1f} % | — | quartiles {alone['quartiles'][0]} to {alone['quartiles'][1]} % |"
     )
     bouncer = notes["pgbouncer"]
     for side in ("ours", "peer"):

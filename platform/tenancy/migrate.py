@@ -8,11 +8,9 @@ costs one round trip.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Iterable
@@ -273,6 +271,10 @@ def upgrade_tenants(
             if on_result:
                 on_result(result)
         return summary
+    # Here, not at the top: provisioning imports this file for the version stamp only.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     tenant_scripts(migrations_dir)  # read once here: every forked worker has it
     engine.dispose()  # nothing of the parent's pool is open when the workers fork
     url = engine.url.render_as_string(hide_password=False)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Iterator
 
 import psycopg
@@ -132,7 +133,7 @@ def switch_to_tenant(
     TenantGone when the registry no longer has the tenant in one of `statuses`."""
     params = {"id": tenant.id, "system": system, "statuses": list(statuses), "grace": tenant.grace_days}
     citus = is_citus(connection.engine)
-    found = _begin_and_switch(connection, params, CITUS_SWITCH_WITH_BEGIN if citus else SWITCH_WITH_BEGIN)
+    found = _begin_and_switch(connection, _switch_with_begin(citus, tenant.id, system, tuple(statuses), tenant.grace_days))
     if found is None:
         found = connection.execute(CITUS_SWITCH_SQL if citus else SWITCH_SQL, params).first()
         _refuse_outside_a_transaction(connection)
@@ -140,7 +141,16 @@ def switch_to_tenant(
         raise TenantGone(f"Living lab {tenant.slug!r} is gone.")
 
 
-def _begin_and_switch(connection: Connection, params: dict, switch: pgsql.SQL) -> bool | None:
+@lru_cache(maxsize=4096)
+def _switch_with_begin(citus: bool, tenant_id: int, system: bool, statuses: tuple[str, ...], grace: int) -> bytes:
+    """BEGIN and the switch with its values quoted in (by psycopg): the same bytes for a
+    tenant every time, so made once per process, not per transaction."""
+    values = {"id": tenant_id, "system": system, "statuses": list(statuses), "grace": grace}
+    switch = CITUS_SWITCH_WITH_BEGIN if citus else SWITCH_WITH_BEGIN
+    return switch.format(**{name: pgsql.Literal(value) for name, value in values.items()}).as_bytes(None)
+
+
+def _begin_and_switch(connection: Connection, query: bytes) -> bool | None:
     """Open the transaction and switch in one round trip, when nothing has been sent yet.
 
     psycopg sends its BEGIN as a round trip of its own before the first statement; here the
@@ -163,7 +173,6 @@ def _begin_and_switch(connection: Connection, params: dict, switch: pgsql.SQL) -
         or (dbapi.isolation_level, dbapi.read_only, dbapi.deferrable) != (None, None, None)
     ):
         return None
-    query = switch.format(**{name: pgsql.Literal(value) for name, value in params.items()})
     dbapi.autocommit = True
     connection.connection.info[SWITCH_AUTOCOMMIT] = True
     try:
@@ -178,7 +187,7 @@ def _begin_and_switch(connection: Connection, params: dict, switch: pgsql.SQL) -
         gone = connection.dialect.is_disconnect(error, dbapi, None)
         if gone:
             connection.invalidate(error)
-        raise DBAPIError.instance("BEGIN; <tenant switch>", params, error, psycopg.Error, connection_invalidated=gone) from error
+        raise DBAPIError.instance(query.decode(), None, error, psycopg.Error, connection_invalidated=gone) from error
 
 
 class TenantSession(Session):

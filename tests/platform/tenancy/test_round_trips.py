@@ -214,3 +214,24 @@ def test_a_page_and_its_total_take_one_query(one_connection, make_tenant, make_m
         assert page_with_total(session, select(Member).order_by(Member.id), first=4, size=2)[1] == 5
         assert page_with_total(session, select(Member).order_by(Member.id), first=10, size=2) == ([], 5)  # past the end
         assert page_with_total(session, select(Member).where(Member.role == "admin"), first=0, size=2) == ([], 0)
+
+
+def test_the_switch_text_is_made_once_per_tenant_and_state():
+    """The switch's bytes are cached (psycopg's quoting cost more than the rest of the
+    switch on the client); every value that changes the switch is part of the key."""
+    from wijknet.platform.tenancy.uow import SERVABLE, _switch_with_begin
+
+    first = _switch_with_begin(False, 7, False, SERVABLE, 14)
+    assert _switch_with_begin(False, 7, False, SERVABLE, 14) is first
+    assert first.startswith(b"BEGIN; SELECT set_config('role'") and b"t.id = 7 " in first and b"days => 14" in first
+    variants = {
+        first,
+        _switch_with_begin(True, 7, False, SERVABLE, 14),  # Citus
+        _switch_with_begin(False, 8, False, SERVABLE, 14),  # another lab
+        _switch_with_begin(False, 7, True, SERVABLE, 14),  # the platform's upkeep: writable while suspended
+        _switch_with_begin(False, 7, False, ("provisioning",), 14),  # while being made
+        _switch_with_begin(False, 7, False, SERVABLE, 30),  # another grace period
+    }
+    assert len(variants) == 6
+    assert b"citus.max_cached_conns_per_worker" in _switch_with_begin(True, 7, False, SERVABLE, 14)
+    assert b"NOT true" in _switch_with_begin(False, 7, True, SERVABLE, 14) and b"NOT false" in first
