@@ -340,9 +340,7 @@ def check_same_schema(our_url: str, peer_url: str, our_env: dict, peer_env: dict
                 ).fetchone()[0],
             )
     if counts["ours"] != counts["peer"]:
-        raise SystemExit(
-            f"the two tenant schemas differ (tables, columns, indexes): {counts}; run bench/peers/django_tenants/make_schema.py"
-        )
+        raise SystemExit(f"the two tenant schemas differ (tables, columns, indexes): {counts}; run make tenant-schema")
     print(
         f"tenant schema on both sides: {counts['ours'][0]} tables, {counts['ours'][1]} columns, {counts['ours'][2]} indexes",
         file=sys.stderr,

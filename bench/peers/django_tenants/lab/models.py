@@ -2,7 +2,7 @@ from django.db import models
 
 
 class Member(models.Model):
-    """wijknet's members table; created by this app's first migration (tenant_schema.sql)."""
+    """wijknet's members table; created by this app's first migration (wijknet's migrations/tenant/schema_at_head.sql)."""
 
     user_id = models.BigIntegerField(unique=True)
     display_name = models.TextField()

@@ -2,9 +2,10 @@ from pathlib import Path
 
 from django.db import migrations
 
-import lab
-
-SCHEMA = (Path(lab.__file__).resolve().parent / "tenant_schema.sql").read_text()
+# wijknet's own compiled tenant schema (tables, indexes, the ledger's triggers), the very
+# script its provisioning runs; tests/platform/tenancy/test_schema_script.py keeps it current.
+REPO = Path(__file__).resolve().parents[5]
+SCHEMA = (REPO / "migrations" / "tenant" / "schema_at_head.sql").read_text()
 
 
 class Migration(migrations.Migration):
