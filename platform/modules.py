@@ -4,8 +4,8 @@ A module (the board, shared assets, contracts, the ledger) lives in one folder u
 `tenants/` and exports one `Module` object from its `__init__.py`. It is found through the
 `wijknet.modules` entry point group (pyproject.toml), so the platform never names a module:
 `create_app`, the worker, the CLI, provisioning, the demo seed, labels and navigation all
-loop over `all_modules()`. Heavy parts (blueprints, models, tasks, CLI) are given as import
-paths and loaded only when needed, so `wijknet` commands start fast.
+loop over `all_modules()`. Heavy parts (settings schema, blueprints, models, tasks, CLI)
+are given as import paths and loaded only when needed, so `wijknet` commands start fast.
 
 docs/adding-a-module.md shows how to write one, with the board as the example.
 """
