@@ -15,8 +15,11 @@ from wijknet.platform.identity.models import Identity, User
 from wijknet.platform.tenancy.operations import ensure_user
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def provider():
+    """One provider for the whole run: a module-scoped one is started again (on another
+    port, so another issuer) when pytest runs this file's tests around another file's, and
+    a person it signed in before then looks like a new identity with a taken address (403)."""
     people = [
         MockUser(sub="alice-123", claims={"email": "alice@example.org", "email_verified": True, "name": "Alice de Boer"}),
         MockUser(sub="mallory-9", claims={"email": "alice@example.org", "email_verified": True, "name": "Mallory"}),

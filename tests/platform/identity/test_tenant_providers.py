@@ -16,7 +16,7 @@ from wijknet.platform.identity.models import TenantLoginProvider
 pytestmark = pytest.mark.tenancy
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # one issuer for the whole run, as in test_login.py
 def provider():
     people = [
         MockUser(sub="org-42", claims={"email": "medewerker@gemeente.example", "email_verified": True, "name": "Gemma Gemeente"})
@@ -95,7 +95,7 @@ def test_only_this_labs_admin_manages_its_providers(client, engine, make_tenant,
 
 
 # --- security review finding 1: a lab's own provider is trusted for that lab only -----------
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def rogue_provider():
     """A provider run by a lab's admin, saying whatever it likes about who signs in."""
     people = [MockUser(sub="rogue-1", claims={"email": "victim@network.example", "email_verified": True, "name": "Nep Staf"})]
