@@ -105,13 +105,24 @@ SWITCH_AUTOCOMMIT = "wijknet_switch_autocommit"
 def _transactions_back_on(dbapi_connection, record) -> None:
     """A tenant transaction sends its own BEGIN with the switch (tenancy/uow.py,
     `_begin_and_switch`) and puts the driver in autocommit for that; every connection goes
-    back into the pool with psycopg's transactions on again."""
+    back into the pool with psycopg's transactions on again, and as the driver made it: no
+    isolation level, read-only or deferrable mode set. (After a connection was used with an
+    isolation level, e.g. an export's REPEATABLE READ or an AUTOCOMMIT read, SQLAlchemy sets
+    the default level back explicitly, READ COMMITTED; the switch then no longer travels
+    with BEGIN on that connection, a round trip more for every tenant transaction until the
+    pool recycles it. A plain BEGIN is the server's default, the same level; make_engine
+    sets no level of its own.)"""
     record.info.pop(SWITCH_AUTOCOMMIT, None)
-    if dbapi_connection is not None and getattr(dbapi_connection, "autocommit", False):
-        try:
+    if dbapi_connection is None or not hasattr(dbapi_connection, "pgconn"):
+        return
+    try:
+        if dbapi_connection.autocommit:
             dbapi_connection.autocommit = False
-        except Exception:  # noqa: BLE001 - a broken connection: closed, so the next checkout replaces it
-            dbapi_connection.close()
+        for mode in ("isolation_level", "read_only", "deferrable"):
+            if getattr(dbapi_connection, mode) is not None:
+                setattr(dbapi_connection, mode, None)
+    except Exception:  # noqa: BLE001 - a broken connection: closed, so the next checkout replaces it
+        dbapi_connection.close()
 
 
 # --- one pooled connection per request at a time ------------------------------------------------

@@ -235,3 +235,23 @@ def test_the_switch_text_is_made_once_per_tenant_and_state():
     assert len(variants) == 6
     assert b"citus.max_cached_conns_per_worker" in _switch_with_begin(True, 7, False, SERVABLE, 14)
     assert b"NOT true" in _switch_with_begin(False, 7, True, SERVABLE, 14) and b"NOT false" in first
+
+
+@pytest.mark.parametrize("level", ["AUTOCOMMIT", "REPEATABLE READ", "SERIALIZABLE"])
+def test_a_connection_once_used_with_an_isolation_level_still_switches_with_begin(one_connection, make_tenant, level):
+    """An export reads in REPEATABLE READ, a Citus look-up in AUTOCOMMIT: afterwards the
+    pooled connection must take the one-round-trip switch again (it kept SQLAlchemy's
+    explicit READ COMMITTED and paid a round trip more per tenant transaction, found by
+    running the query-count test after the staff console's)."""
+    tenant = make_tenant()
+    with one_connection.connect().execution_options(isolation_level=level) as conn:
+        conn.execute(text("SELECT 1"))
+
+    def work():
+        with tenant_unit_of_work(one_connection, tenant) as session:
+            session.scalar(select(func.count()).select_from(Member))
+
+    trips, sent = _round_trips(one_connection, work)
+    assert trips == 3, sent
+    with one_connection.connect() as conn:  # and the level asked once is not kept
+        assert conn.exec_driver_sql("SHOW transaction_isolation").scalar() == "read committed"
