@@ -133,9 +133,11 @@ def authenticate_with_membership(
         .outerjoin(Membership, and_(Membership.tenant_id == ApiToken.tenant_id, Membership.user_id == ApiToken.user_id))
         .where(ApiToken.token_hash == token_hash(plaintext)),
     )
-    if len(rows) != 1 or rows[0][0].revoked_at is not None:  # unique hash, one membership: one row or none
+    if len(rows) != 1:  # a unique hash and one membership per lab: one row or none
         return None
-    token, user, membership = rows[0]
+    [(token, user, membership)] = rows
+    if token.revoked_at is not None:
+        return None
     now = datetime.now(timezone.utc)
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         release_read_transaction(session)  # one connection at a time (platform/db.py)
