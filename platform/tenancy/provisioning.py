@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
 from typing import Callable
 
 from sqlalchemy import select, text
@@ -27,7 +26,7 @@ from .lookups import tenant_ref
 from .migrate import stamp_tenant, tenant_head
 from .models import PLANS, TENANT_TYPES, ModuleSetting, StaffAuditEntry, Tenant
 from .names import quote_ident, role_name, schema_name, slug_problem
-from .schema_script import tenant_schema_script
+from .schema_script import tenant_ddl_statements, tenant_schema_script
 from .starter_kit import StarterKit, apply_starter_kit
 from .uow import switch_to_tenant
 
@@ -235,52 +234,6 @@ def _create_tables(engine: Engine, tenant: Tenant, migrations_dir: str, *, citus
                     cursor.execute(statement, prepare=False)
         stamp_tenant(conn, tenant.schema_name, migrations_dir)
         conn.execute(text("INSERT INTO audit_log (action, detail) VALUES ('tenant.provisioned', '{}'::jsonb)"))
-
-
-def tenant_ddl(metadata) -> str:
-    """Everything `metadata.create_all` would send for the tenant tables (tables, indexes,
-    the DDL hung on them such as the ledger's triggers), as one script; made once per set
-    of tables."""
-    return ";\n".join(tenant_ddl_statements(metadata))
-
-
-def tenant_ddl_statements(metadata) -> tuple[str, ...]:
-    return _ddl_for(metadata, tuple(sorted(metadata.tables)))
-
-
-@lru_cache(maxsize=4)
-def _ddl_for(metadata, tables: tuple[str, ...]) -> tuple[str, ...]:
-    from sqlalchemy import create_mock_engine
-    from sqlalchemy.dialects import postgresql
-
-    # Compiled for a named paramstyle: the script goes without parameters, so a % in it (a
-    # trigger's RAISE) must stay a single %.
-    dialect = postgresql.dialect(paramstyle="named")
-    statements: list[str] = []
-    recorder = create_mock_engine(
-        "postgresql://", lambda sql, *_a, **_kw: statements.append(str(sql.compile(dialect=dialect)).strip())
-    )
-    # The tables given in name order: create_all keeps it where foreign keys allow, so the
-    # script does not depend on which module's models this process imported first.
-    metadata.create_all(recorder, tables=[metadata.tables[name] for name in tables], checkfirst=False)
-    return tuple(_indexes_in_name_order(statements))
-
-
-def _indexes_in_name_order(statements: list[str]) -> list[str]:
-    """SQLAlchemy creates a table's indexes in the order of a set, which changes from one
-    process to the next; sorted by name within each run of them, the script is always the same
-    text (schema_script.py compares it), and means the same."""
-    ordered: list[str] = []
-    run: list[str] = []
-    for statement in [*statements, ""]:
-        if statement.startswith(("CREATE INDEX ", "CREATE UNIQUE INDEX ")):
-            run.append(statement)
-            continue
-        ordered.extend(sorted(run, key=lambda s: s.split(" ON ", 1)[0].split()[-1]))
-        run = []
-        if statement:
-            ordered.append(statement)
-    return ordered
 
 
 def _activate(engine: Engine, tenant_id: int) -> None:

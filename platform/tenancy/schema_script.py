@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+from functools import lru_cache
 from importlib.util import find_spec
 
 from ..modules import all_modules, tenant_metadata
@@ -42,8 +43,6 @@ def source_key() -> str:
 
 def render() -> str:
     """The file's text: the key, then the script compiled from the models."""
-    from .provisioning import tenant_ddl
-
     return f"{HEADER}{source_key()}\n{tenant_ddl(tenant_metadata())}\n"
 
 
@@ -57,8 +56,6 @@ def tenant_schema_script(migrations_dir: str) -> str:
         first_line, script = "", ""
     if first_line == HEADER + source_key() and script.strip():
         return script
-    from .provisioning import tenant_ddl
-
     return tenant_ddl(tenant_metadata())
 
 
@@ -67,6 +64,53 @@ def write(migrations_dir: str) -> str:
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(render())
     return path
+
+
+# --- compiling the script from the models ------------------------------------------------------
+def tenant_ddl(metadata) -> str:
+    """Everything `metadata.create_all` would send for the tenant tables (tables, indexes,
+    the DDL hung on them such as the ledger's triggers), as one script; made once per set
+    of tables."""
+    return ";\n".join(tenant_ddl_statements(metadata))
+
+
+def tenant_ddl_statements(metadata) -> tuple[str, ...]:
+    return _ddl_for(metadata, tuple(sorted(metadata.tables)))
+
+
+@lru_cache(maxsize=4)
+def _ddl_for(metadata, tables: tuple[str, ...]) -> tuple[str, ...]:
+    from sqlalchemy import create_mock_engine
+    from sqlalchemy.dialects import postgresql
+
+    # Compiled for a named paramstyle: the script goes without parameters, so a % in it (a
+    # trigger's RAISE) must stay a single %.
+    dialect = postgresql.dialect(paramstyle="named")
+    statements: list[str] = []
+    recorder = create_mock_engine(
+        "postgresql://", lambda sql, *_a, **_kw: statements.append(str(sql.compile(dialect=dialect)).strip())
+    )
+    # The tables given in name order: create_all keeps it where foreign keys allow, so the
+    # script does not depend on which module's models this process imported first.
+    metadata.create_all(recorder, tables=[metadata.tables[name] for name in tables], checkfirst=False)
+    return tuple(_indexes_in_name_order(statements))
+
+
+def _indexes_in_name_order(statements: list[str]) -> list[str]:
+    """SQLAlchemy creates a table's indexes in the order of a set, which changes from one
+    process to the next; sorted by name within each run of them, the script is always the same
+    text (the test compares the committed file with it), and means the same."""
+    ordered: list[str] = []
+    run: list[str] = []
+    for statement in [*statements, ""]:
+        if statement.startswith(("CREATE INDEX ", "CREATE UNIQUE INDEX ")):
+            run.append(statement)
+            continue
+        ordered.extend(sorted(run, key=lambda s: s.split(" ON ", 1)[0].split()[-1]))
+        run = []
+        if statement:
+            ordered.append(statement)
+    return ordered
 
 
 if __name__ == "__main__":

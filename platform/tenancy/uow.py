@@ -131,10 +131,10 @@ def switch_to_tenant(
     A suspended tenant's transactions are read-only in the database too, not only in views,
     unless `system` (the platform's own upkeep, e.g. copying a membership). Raises
     TenantGone when the registry no longer has the tenant in one of `statuses`."""
-    params = {"id": tenant.id, "system": system, "statuses": list(statuses), "grace": tenant.grace_days}
     citus = is_citus(connection.engine)
     found = _begin_and_switch(connection, _switch_with_begin(citus, tenant.id, system, tuple(statuses), tenant.grace_days))
-    if found is None:
+    if found is None:  # the plain way: the switch as a statement of the transaction already open
+        params = {"id": tenant.id, "system": system, "statuses": list(statuses), "grace": tenant.grace_days}
         found = connection.execute(CITUS_SWITCH_SQL if citus else SWITCH_SQL, params).first()
         _refuse_outside_a_transaction(connection)
     if not found:

@@ -4,6 +4,7 @@
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from wijknet.platform.lazy_text import lazy_gettext as _l
+from wijknet.platform.settings_fields import whole_number
 
 NOTE_MAX = 500  # a payment note, and a booking's note (schemas.py)
 
@@ -12,11 +13,12 @@ class AssetSettings(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    cooperative_fee_percent = fields.Integer(
-        load_default=10,
-        validate=validate.Range(0, 100, error=_l("A percentage from 0 to 100.")),
-        error_messages={"invalid": _l("A percentage from 0 to 100.")},
-        metadata={"label": _l("The cooperative's fee on bookings, in percent")},
+    cooperative_fee_percent = whole_number(
+        default=10,
+        low=0,
+        high=100,
+        message=_l("A percentage from 0 to 100."),
+        label=_l("The cooperative's fee on bookings, in percent"),
     )
     payment_note = fields.String(
         load_default="",

@@ -4,6 +4,7 @@
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
 from wijknet.platform.lazy_text import lazy_gettext as _l
+from wijknet.platform.settings_fields import whole_number
 
 DEFAULT_CATEGORIES = ["zorg", "groen", "klussen", "vervoer", "voedsel", "energie", "werk", "leren"]
 
@@ -23,17 +24,15 @@ class BoardSettings(Schema):
     approval_required = fields.Boolean(
         load_default=False, metadata={"label": _l("A moderator approves posts before they appear")}
     )
-    posts_per_day = fields.Integer(
-        load_default=5,
-        validate=validate.Range(1, 100, error=_l("A number from 1 to 100.")),
-        error_messages={"invalid": _l("A number from 1 to 100.")},
-        metadata={"label": _l("Posts per member per day")},
+    posts_per_day = whole_number(
+        default=5, low=1, high=100, message=_l("A number from 1 to 100."), label=_l("Posts per member per day")
     )
-    reminder_days = fields.Integer(
-        load_default=3,
-        validate=validate.Range(1, 30, error=_l("A number from 1 to 30.")),
-        error_messages={"invalid": _l("A number from 1 to 30.")},
-        metadata={"label": _l("Days before a post ends that its author gets a reminder")},
+    reminder_days = whole_number(
+        default=3,
+        low=1,
+        high=30,
+        message=_l("A number from 1 to 30."),
+        label=_l("Days before a post ends that its author gets a reminder"),
     )
     categories = fields.List(
         fields.String(validate=validate.Length(1, 40, error=_l("1 to 50 categories of at most 40 characters."))),
