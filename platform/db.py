@@ -142,7 +142,7 @@ def release_read_transaction(session: Session | None) -> None:
         session.commit()
 
 
-def read_alone(session: Session, statement) -> list:
+def read_alone(session: Session, statement, params: dict | None = None) -> list:
     """The rows of one reading statement. When `session` has no transaction open (the first
     platform read of an API request: token, holder and membership), the statement is sent
     alone, with the driver in autocommit: one statement reads one snapshot anyway, and the
@@ -153,7 +153,7 @@ def read_alone(session: Session, statement) -> list:
     Only for a session whose objects outlive its commits (expire_on_commit off, as the
     request's platform session): another would reload them after the commit."""
     if session.in_transaction() or session.expire_on_commit:
-        return session.execute(statement).all()
+        return session.execute(statement, params).all()
     from psycopg.pq import TransactionStatus
 
     dbapi = session.connection().connection.dbapi_connection
@@ -162,7 +162,7 @@ def read_alone(session: Session, statement) -> list:
     if alone:
         dbapi.autocommit = True  # psycopg sends no BEGIN before the statement
     try:
-        rows = session.execute(statement).all()
+        rows = session.execute(statement, params).all()
     finally:
         if alone and not dbapi.closed:
             dbapi.autocommit = False  # what follows on this connection has transactions again

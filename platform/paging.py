@@ -4,8 +4,10 @@ reader to the last one."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Flask, abort, redirect, request, url_for
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from .inputs import MAX_PAGE, bounded_int
@@ -16,11 +18,22 @@ def page_with_total(session: Session, statement: Select, *, first: int, size: in
     how many rows it has in all, in one round trip: the count goes along as a subquery that
     PostgreSQL runs once. A page past the end has no row to carry it: the count is then
     asked alone."""
-    total = select(func.count()).select_from(statement.order_by(None).subquery()).scalar_subquery()
-    rows = session.execute(statement.add_columns(total.label("total")).limit(size).offset(first)).all()
+    with_total, total_alone = _paged(statement)
+    rows = session.execute(with_total, {"page_first": first, "page_size": size}).all()
     if rows:
         return [row[0] for row in rows], rows[0].total
-    return [], session.scalar(select(total))
+    return [], session.scalar(total_alone)
+
+
+@lru_cache(maxsize=64)
+def _paged(statement: Select) -> tuple[Select, Select]:
+    """`statement` with its total as a column and the page's bounds as parameters, and its
+    count alone. Made once per statement: a list view that keeps its statement in a
+    constant builds none of this per request (building it was about a tenth of the
+    request's Python time on the members API)."""
+    total = select(func.count()).select_from(statement.order_by(None).subquery()).scalar_subquery()
+    with_total = statement.add_columns(total.label("total")).limit(bindparam("page_size")).offset(bindparam("page_first"))
+    return with_total, select(total)
 
 
 def page_number() -> int:

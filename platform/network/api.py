@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
+from ..api_blueprint import Blueprint
 from ..paging import page_with_total
 from ..tenancy.models import Tenant
 from ..tenancy.routing import platform_db
@@ -21,6 +21,9 @@ class TenantPublicSchema(Schema):
     region = fields.String(dump_only=True)
 
 
+LISTED_LABS = select(Tenant).where(Tenant.status.in_(("active", "suspended"))).order_by(Tenant.slug)
+
+
 @blp.route("")
 class TenantDirectory(MethodView):
     @blp.response(200, TenantPublicSchema(many=True))
@@ -29,7 +32,7 @@ class TenantDirectory(MethodView):
         """List the living labs of the network (public)."""
         labs, pagination_parameters.item_count = page_with_total(
             platform_db(),
-            select(Tenant).where(Tenant.status.in_(("active", "suspended"))).order_by(Tenant.slug),
+            LISTED_LABS,
             first=pagination_parameters.first_item,
             size=pagination_parameters.page_size,
         )

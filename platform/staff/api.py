@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
+from ..api_blueprint import Blueprint
 from ..tenancy.models import Tenant
 from ..tenancy.routing import platform_db
 from .operations import (

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta, timezone
 
 from flask import jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from wijknet.platform.api_blueprint import Blueprint
 from wijknet.platform.lazy_text import lazy_gettext as _l
 from wijknet.platform.tenancy.routing import tenant_db
 from wijknet.tenants.core.access import access, current_member, role

@@ -6,9 +6,9 @@ call what is the view's access policy (members, or READERS for reading an open b
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from wijknet.platform.api_blueprint import Blueprint
 from wijknet.platform.tenancy.routing import tenant_db
 from wijknet.tenants.core.access import access
 from wijknet.tenants.core.idempotency import once_per_key

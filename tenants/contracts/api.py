@@ -5,10 +5,10 @@ decide who may do what (administrators make, propose, approve and move; members 
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import func, select
 
+from wijknet.platform.api_blueprint import Blueprint
 from wijknet.platform.lazy_text import lazy_gettext as _l
 from wijknet.platform.paging import page_with_total
 from wijknet.platform.tenancy.routing import current_tenant, tenant_db
@@ -120,6 +120,9 @@ def _out(session, contract: Contract) -> dict:
     }
 
 
+NEWEST_FIRST = select(Contract).order_by(Contract.id.desc())
+
+
 @blp.route("/")
 class Contracts(MethodView):
     @blp.response(200, ContractOut(many=True))
@@ -129,7 +132,7 @@ class Contracts(MethodView):
         session = tenant_db()
         rows, pagination_parameters.item_count = page_with_total(
             session,
-            select(Contract).order_by(Contract.id.desc()),
+            NEWEST_FIRST,
             first=pagination_parameters.first_item,
             size=pagination_parameters.page_size,
         )

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from flask import abort, current_app, g, redirect, request, url_for
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from wijknet.platform.identity.access import ROLE_RANK, current_membership
 from wijknet.platform.tenancy.routing import current_tenant, tenant_db
@@ -35,12 +35,16 @@ def current_member() -> Member | None:
     return g.current_member
 
 
+# Asked by every request of a member: built once, not per request.
+_MEMBER_OF_USER = select(Member).where(Member.user_id == bindparam("user_id"))
+
+
 def _load() -> Member | None:
     membership = current_membership()
     if membership is None:
         return None
     session = tenant_db()
-    member = session.scalars(select(Member).where(Member.user_id == membership.user_id)).one_or_none()
+    member = session.scalars(_MEMBER_OF_USER, {"user_id": membership.user_id}).one_or_none()
     in_step = (
         member is not None
         and member.left_at is None

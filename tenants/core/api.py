@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
+from wijknet.platform.api_blueprint import Blueprint
 from wijknet.platform.identity.access import current_membership
 from wijknet.platform.paging import page_with_total
 from wijknet.platform.tenancy.routing import bind_tenant, tenant_db
@@ -39,6 +39,9 @@ class MeSchema(Schema):
     tenant = fields.String(dump_only=True)
 
 
+MEMBERS_BY_NAME = select(Member).order_by(Member.display_name, Member.id)
+
+
 @blp.route("/members")
 class Members(MethodView):
     @blp.response(200, MemberSchema(many=True))
@@ -47,7 +50,7 @@ class Members(MethodView):
         """The members of this living lab."""
         members, pagination_parameters.item_count = page_with_total(
             tenant_db(),
-            select(Member).order_by(Member.display_name, Member.id),
+            MEMBERS_BY_NAME,
             first=pagination_parameters.first_item,
             size=pagination_parameters.page_size,
         )

@@ -4,9 +4,9 @@ the journal page by page). Members' Bearer token; reading only."""
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from wijknet.platform.api_blueprint import Blueprint
 from wijknet.platform.tenancy.routing import tenant_db
 
 from .queries import accounts, journal

@@ -1,7 +1,7 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from wijknet.platform.api_blueprint import Blueprint
 from wijknet.platform.modules import module_settings
 from wijknet.platform.tenancy.routing import tenant_db
 from wijknet.tenants.core.access import current_member
