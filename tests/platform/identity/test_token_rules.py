@@ -104,7 +104,9 @@ def test_authenticate_accepts_only_a_live_token_of_ours(engine, member):
         token, plaintext = create_token(session, tenant_id=lab.id, user=session.get(User, user_id), name="t")
         token_id = token.id
     with Session(engine) as session:
-        assert authenticate(engine, session, plaintext).id == token_id
+        found = authenticate(engine, session, plaintext)
+        # The token itself, not its holder or membership (whose ids may be the same number).
+        assert isinstance(found, ApiToken) and found.id == token_id
         for wrong in ("", plaintext[4:], "xyz_" + plaintext[4:], plaintext + "x", TOKEN_PREFIX + "x" * 97):
             assert authenticate(engine, session, wrong) is None, wrong
     longest = TOKEN_PREFIX + "y" * 96  # 100 characters: looked up (and not found), not refused unseen
