@@ -2,6 +2,7 @@
 comes from DATABASE_URL (the same server as wijknet's side of the bench)."""
 
 import os
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 _url = urlsplit(os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/peer"))
@@ -43,6 +44,10 @@ if os.environ.get("PEER_LAB_MIGRATIONS"):
 
     sys.path.insert(0, os.path.dirname(os.environ["PEER_LAB_MIGRATIONS"]))
     MIGRATION_MODULES = {"lab": os.path.basename(os.environ["PEER_LAB_MIGRATIONS"])}
+# The tenant schema: wijknet's own compiled script (lab/migrations/0001_initial.py runs it).
+# Found from here, not from the migration's file: make bench-peers runs a copy of the
+# migrations from a folder outside the repository.
+WIJKNET_TENANT_SCHEMA = Path(__file__).resolve().parents[4] / "migrations" / "tenant" / "schema_at_head.sql"
 TENANT_MULTIPROCESSING_MAX_PROCESSES = int(os.environ.get("PEER_PROCESSES", "2"))
 
 MIDDLEWARE = [

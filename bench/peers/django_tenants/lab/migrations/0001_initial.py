@@ -1,11 +1,10 @@
-from pathlib import Path
-
+from django.conf import settings
 from django.db import migrations
 
 # wijknet's own compiled tenant schema (tables, indexes, the ledger's triggers), the very
 # script its provisioning runs; tests/platform/tenancy/test_schema_script.py keeps it current.
-REPO = Path(__file__).resolve().parents[5]
-SCHEMA = (REPO / "migrations" / "tenant" / "schema_at_head.sql").read_text()
+# Its place comes from the settings: make bench-peers runs this file from a copy.
+SCHEMA = settings.WIJKNET_TENANT_SCHEMA.read_text()
 
 
 class Migration(migrations.Migration):
