@@ -68,7 +68,7 @@ class Tenant(PlatformBase):
     @property
     def overdue_since(self) -> datetime | None:
         """Since when this lab should have paid: overdue, canceled, or a trial that ended
-        without a subscription. The switch (uow.SWITCH_SQL) computes the same in SQL."""
+        without a subscription. The switch (platform.enter_tenant, platform migration 0012) computes the same in SQL."""
         if self.billing_status in ("past_due", "canceled"):
             return self.past_due_since
         if self.billing_status == "trialing" and self.stripe_subscription_id is None:

@@ -27,22 +27,14 @@ from sqlalchemy.orm import Session
 from ..db import SWITCH_AUTOCOMMIT
 from .citus import is_citus
 
-# One statement, one round trip, as the transaction's first: it reads the tenant's role,
-# schema and status from the registry (as the application role, before the role changes),
-# so a tenant deleted or suspended a moment ago in another process is seen at once.
-# `pg_temp` is named last: a temporary table can never shadow one of the tenant's tables.
-# Read-only: suspended, or payment overdue for longer than the grace period (billing).
-_SWITCH = (
-    "SELECT set_config('role', t.role_name, true),"
-    " set_config('search_path', quote_ident(t.schema_name) || ', pg_temp', true),"
-    " set_config('transaction_read_only',"
-    "   CASE WHEN NOT :system AND (t.status = 'suspended' OR"
-    "     (CASE WHEN t.billing_status IN ('past_due', 'canceled') THEN t.past_due_since"
-    "           WHEN t.billing_status = 'trialing' AND t.stripe_subscription_id IS NULL THEN t.trial_ends_at END)"
-    "       < now() - make_interval(days => :grace))"
-    "   THEN 'on' ELSE 'off' END, true){citus}"
-    " FROM platform.tenants t WHERE t.id = :id AND t.status = ANY(:statuses)"
-)
+# One statement, one round trip, as the transaction's first: platform.enter_tenant
+# (platform migration 0012) reads the tenant's role, schema and status from the registry
+# (as the application role, before the role changes), so a tenant deleted or suspended a
+# moment ago in another process is seen at once, and sets the transaction's role,
+# search_path (`pg_temp` last) and read-only state (suspended, or payment overdue for longer
+# than the grace period). A function, so PostgreSQL plans its read once per connection. A
+# row comes back only when the tenant was found.
+_SWITCH = "SELECT true{citus} FROM platform.enter_tenant(:id, :system, :statuses, :grace) AS entered WHERE entered"
 SWITCH_SQL = text(_SWITCH.format(citus=""))
 # On Citus the tenant role's connections to the workers are closed when its transaction
 # ends: Citus keys them by user, so cached ones would pile up as backends x tenants

@@ -54,6 +54,20 @@ def test_raw_sql_on_platform_tables_is_denied(engine, two_tenants, table):
             session.execute(text(f"SELECT * FROM platform.{table}"))
 
 
+def test_a_tenant_cannot_call_the_switch_into_another(engine, two_tenants):
+    """The switch is a function in the platform schema (platform.enter_tenant): SQL that
+    runs as tenant A cannot use it to become tenant B."""
+    a, b = two_tenants
+    with pytest.raises(ProgrammingError, match="permission denied for schema platform"):
+        with tenant_unit_of_work(engine, a) as session:
+            session.execute(text("SELECT platform.enter_tenant(:id, true, '{active}', 14)"), {"id": b.id})
+    with engine.connect() as conn:  # nor may any role but the application's, whatever its schema rights
+        granted = conn.scalar(
+            text("SELECT proacl FROM pg_proc WHERE oid = 'platform.enter_tenant(bigint, boolean, text[], integer)'::regprocedure")
+        )
+        assert granted is not None and not any(entry.startswith("=") for entry in granted)  # "=X/owner" would be PUBLIC
+
+
 def test_savepoint_rollback_does_not_change_the_tenant(engine, two_tenants):
     a, _ = two_tenants
     with tenant_unit_of_work(engine, a) as session:

@@ -57,7 +57,7 @@ def test_a_tenant_transaction_with_one_query_takes_three_round_trips(one_connect
     # BEGIN with the switch, the query, COMMIT. Without the work: BEGIN, the switch, the
     # query, COMMIT, and the pool's ping before them all (5).
     assert trips == 3, sent
-    assert "BEGIN; SELECT set_config('role'" in sent[0]
+    assert "BEGIN; SELECT true FROM platform.enter_tenant(" in sent[0]
 
 
 def test_the_connection_goes_back_with_transactions_on(one_connection, make_tenant):
@@ -223,7 +223,7 @@ def test_the_switch_text_is_made_once_per_tenant_and_state():
 
     first = _switch_with_begin(False, 7, False, SERVABLE, 14)
     assert _switch_with_begin(False, 7, False, SERVABLE, 14) is first
-    assert first.startswith(b"BEGIN; SELECT set_config('role'") and b"t.id = 7 " in first and b"days => 14" in first
+    assert first == b"BEGIN; SELECT true FROM platform.enter_tenant(7, false, '{active,suspended}', 14) AS entered WHERE entered"
     variants = {
         first,
         _switch_with_begin(True, 7, False, SERVABLE, 14),  # Citus
@@ -234,7 +234,7 @@ def test_the_switch_text_is_made_once_per_tenant_and_state():
     }
     assert len(variants) == 6
     assert b"citus.max_cached_conns_per_worker" in _switch_with_begin(True, 7, False, SERVABLE, 14)
-    assert b"NOT true" in _switch_with_begin(False, 7, True, SERVABLE, 14) and b"NOT false" in first
+    assert b"enter_tenant(7, true, " in _switch_with_begin(False, 7, True, SERVABLE, 14)
 
 
 @pytest.mark.parametrize("level", ["AUTOCOMMIT", "REPEATABLE READ", "SERIALIZABLE"])
