@@ -11,7 +11,15 @@ from .db import guard_connections
 from .modules import all_modules
 from .state import PlatformState, build_state
 from .tenancy import activity
-from .tenancy.routing import HostRouting, bind_tenant, close_sessions, finish_request, refuse_writes_to_suspended_tenants
+from .tenancy.routing import (
+    HostRouting,
+    bind_tenant,
+    close_sessions,
+    finish_request,
+    refuse_writes_to_suspended_tenants,
+    tenant_gone,
+)
+from .tenancy.uow import TenantGone
 
 __all__ = ["PlatformState", "create_app"]  # PlatformState: app.extensions["wijknet"]
 
@@ -95,6 +103,7 @@ def create_app(environ: dict | None = None, *, engine: Engine | None = None) -> 
         for blueprint in module.api_blueprints():
             api.register_blueprint(bind_tenant(blueprint, module=module.name))
 
+    app.register_error_handler(TenantGone, tenant_gone)
     app.before_request(refuse_writes_to_suspended_tenants)
     app.before_request(security.check_csrf)
     app.after_request(activity.note_activity)  # after_request runs in reverse: after the commit

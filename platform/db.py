@@ -65,8 +65,23 @@ def make_engine(
     )
     event.listen(engine, "checkout", _refuse_dead_connection)
     event.listen(engine, "checkin", _transactions_back_on)
+    from .tenancy.uow import install_switching_cursors
+
+    # The tenant switch travels with a transaction's first statement (tenancy/uow.py): every
+    # cursor of the engine's connections carries it; a transaction that ends before any
+    # statement (commit, rollback, or back to the pool) leaves none behind.
+    event.listen(engine, "connect", install_switching_cursors)
+    event.listen(engine, "commit", _no_switch_left)
+    event.listen(engine, "rollback", _no_switch_left)
     event.listen(engine, "first_connect", lambda dbapi_connection, _record: _learn_citus(engine, dbapi_connection))
     return engine
+
+
+def _no_switch_left(conn) -> None:
+    if not conn.invalidated and not conn.closed:
+        dbapi_connection = conn.connection.dbapi_connection
+        if getattr(dbapi_connection, QUEUED_SWITCH, None) is not None:
+            setattr(dbapi_connection, QUEUED_SWITCH, None)
 
 
 def _learn_citus(engine: Engine, dbapi_connection) -> None:
@@ -87,19 +102,30 @@ def _refuse_dead_connection(dbapi_connection, _record, _proxy) -> None:
     socket: PostgreSQL sends a FATAL message and closes it, so the idle socket has something
     to read. Seeing that costs a system call, not a round trip (pool_pre_ping's price on
     every request); the pool then connects anew (DisconnectionError: up to three tries)."""
+    reason = why_dead(dbapi_connection)
+    if reason:
+        raise exc.DisconnectionError(reason)
+
+
+def why_dead(dbapi_connection) -> str | None:
+    """Why an idle psycopg connection is dead, or None when it looks alive (one system call)."""
     pgconn = getattr(dbapi_connection, "pgconn", None)
     if pgconn is None:
-        return
+        return None
     if dbapi_connection.closed or pgconn.socket < 0:
-        raise exc.DisconnectionError("connection closed")
+        return "connection closed"
     readable, _, _ = io_select.select([pgconn.socket], [], [], 0)
     if readable:
-        raise exc.DisconnectionError("the server spoke on an idle connection (terminated or restarted)")
+        return "the server spoke on an idle connection (terminated or restarted)"
+    return None
 
 
 # Marks a pooled connection whose driver autocommit the tenant switch turned on (tenancy/uow.py);
 # turned off again when the connection comes back to the pool.
 SWITCH_AUTOCOMMIT = "wijknet_switch_autocommit"
+# The attribute of a psycopg connection that holds a tenant switch waiting for the
+# transaction's first statement (tenancy/uow.py, SwitchingCursor).
+QUEUED_SWITCH = "wijknet_queued_switch"
 
 
 def _transactions_back_on(dbapi_connection, record) -> None:
@@ -115,6 +141,8 @@ def _transactions_back_on(dbapi_connection, record) -> None:
     record.info.pop(SWITCH_AUTOCOMMIT, None)
     if dbapi_connection is None or not hasattr(dbapi_connection, "pgconn"):
         return
+    if getattr(dbapi_connection, QUEUED_SWITCH, None) is not None:
+        setattr(dbapi_connection, QUEUED_SWITCH, None)  # its transaction never sent a statement
     try:
         if dbapi_connection.autocommit:
             dbapi_connection.autocommit = False

@@ -14,9 +14,9 @@ from flask import Blueprint, abort, current_app, g, request
 from flask_babel import gettext
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import Locked
+from werkzeug.exceptions import Locked, NotFound
 
-from ..db import release_request_reads
+from ..db import release_request_reads, why_dead
 from ..errors import is_database_unavailable, unavailable_response
 from .lookups import TenantDirectory
 from .names import RESERVED_SLUGS, is_plausible_slug, normalise_host
@@ -93,28 +93,32 @@ def current_tenant() -> TenantRef:
 def tenant_db() -> Session:
     """The request's tenant unit of work, opened on first use; committed by the app at the end.
 
-    The transaction begins at once, so the switch is the first statement: a tenant deleted
-    since it was looked up is a 404 here (and forgotten by this process's cache), and a
-    connection found dead before anything of the request was sent is replaced and tried
-    once more."""
+    Its connection is taken at once, and looked at once more (db.why_dead: a system call,
+    not a round trip): one that died since the pool's own look at checkout is replaced, once.
+    The switch goes out with the transaction's first statement (tenancy/uow.py), where a
+    tenant deleted since it was looked up is refused: `tenant_gone` answers 404."""
     if "tenant_session" not in g:
         tenant = current_tenant()
         _release_platform_connection()
         for attempt in (1, 2):
             session = TenantSession(current_app.extensions["wijknet"].engine, tenant)
-            try:
-                session.connection()
+            g.tenant_session = session  # closed at the request's end, also when the next line fails
+            connection = session.connection()
+            if attempt == 2 or not why_dead(connection.connection.dbapi_connection):
                 break
-            except TenantGone:
-                session.close()
-                directory().forget(tenant.slug)
-                abort(404)
-            except DBAPIError as exc:
-                session.close()
-                if attempt == 2 or not exc.connection_invalidated:
-                    raise
-        g.tenant_session = session
+            connection.invalidate()  # the pool drops it and connects anew
+            session.close()
     return g.tenant_session
+
+
+def tenant_gone(_exc: TenantGone):
+    """The lab was deleted (or is being deleted) since this request looked it up: 404, as
+    for any lab that does not exist, and this process's cache forgets it. Nothing of the
+    request ran in it (the switch refused before the statement that found out)."""
+    tenant = g.get("tenant")
+    if tenant is not None:
+        directory().forget(tenant.slug)
+    return current_app.handle_http_exception(NotFound())
 
 
 def platform_db() -> Session:

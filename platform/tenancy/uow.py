@@ -1,8 +1,10 @@
 """The tenant unit of work: one transaction that runs as the tenant's role in its schema.
 
 The switch is transaction-scoped (`set_config(..., true)`, i.e. SET LOCAL) and issued as the
-first statement of every transaction, sent with the transaction's BEGIN in one round trip
-(see `_begin_and_switch`). A savepoint rollback cannot undo it
+first statement of every transaction. A tenant session's switch waits for the transaction's
+first statement and goes out in one message with BEGIN and that statement, which PostgreSQL
+runs in that order, stopping at the first error (see `SwitchingCursor`): the switch costs no
+round trip of its own. A savepoint rollback cannot undo it
 and nothing of it survives the transaction, so it is safe behind PgBouncer in transaction
 mode (SPEC §2.1). Isolation rests on PostgreSQL privileges: the tenant role has no right on
 any other schema, so even a wrong query cannot read another tenant's rows.
@@ -24,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from ..db import SWITCH_AUTOCOMMIT
+from ..db import QUEUED_SWITCH, SWITCH_AUTOCOMMIT
 from .citus import is_citus
 
 # One statement, one round trip, as the transaction's first: platform.enter_tenant
@@ -33,7 +35,9 @@ from .citus import is_citus
 # moment ago in another process is seen at once, and sets the transaction's role,
 # search_path (`pg_temp` last) and read-only state (suspended, or payment overdue for longer
 # than the grace period). A function, so PostgreSQL plans its read once per connection. A
-# row comes back only when the tenant was found.
+# lab it cannot enter (gone, or not in one of `statuses`) is an error, SQLSTATE
+# LAB_NOT_OPEN (platform migration 0013): in a message of several statements nothing after
+# it runs.
 _SWITCH = "SELECT true{citus} FROM platform.enter_tenant(:id, :system, :statuses, :grace) AS entered WHERE entered"
 SWITCH_SQL = text(_SWITCH.format(citus=""))
 # On Citus the tenant role's connections to the workers are closed when its transaction
@@ -41,6 +45,7 @@ SWITCH_SQL = text(_SWITCH.format(citus=""))
 # (docs/scale-out.md, connection budget). Set for this transaction only.
 CITUS_SWITCH_SQL = text(_SWITCH.format(citus=", set_config('citus.max_cached_conns_per_worker', '0', true)"))
 SERVABLE = ("active", "suspended")
+LAB_NOT_OPEN = "WN404"
 # The same switch with its values written into the text (quoted by psycopg), so it can travel
 # with BEGIN as one simple query: the simple protocol takes several statements, but no
 # parameters.
@@ -116,21 +121,37 @@ class TenantRef:
 
 
 def switch_to_tenant(
-    connection: Connection, tenant: TenantRef, *, system: bool = False, statuses: tuple[str, ...] = SERVABLE
+    connection: Connection,
+    tenant: TenantRef,
+    *,
+    system: bool = False,
+    statuses: tuple[str, ...] = SERVABLE,
+    with_first_statement: bool = False,
 ) -> None:
     """Enter the tenant's role and schema for the rest of this transaction.
 
     A suspended tenant's transactions are read-only in the database too, not only in views,
     unless `system` (the platform's own upkeep, e.g. copying a membership). Raises
-    TenantGone when the registry no longer has the tenant in one of `statuses`."""
+    TenantGone when the registry no longer has the tenant in one of `statuses`.
+
+    `with_first_statement` (a tenant session's transactions): when nothing has been sent on
+    the connection yet, the switch is queued on it and goes out with the transaction's first
+    statement (`SwitchingCursor`); a tenant that is gone is then refused at that statement,
+    which does not run."""
     citus = is_citus(connection.engine)
-    found = _begin_and_switch(connection, _switch_with_begin(citus, tenant.id, system, tuple(statuses), tenant.grace_days))
-    if found is None:  # the plain way: the switch as a statement of the transaction already open
-        params = {"id": tenant.id, "system": system, "statuses": list(statuses), "grace": tenant.grace_days}
-        found = connection.execute(CITUS_SWITCH_SQL if citus else SWITCH_SQL, params).first()
-        _refuse_outside_a_transaction(connection)
-    if not found:
-        raise TenantGone(f"Living lab {tenant.slug!r} is gone.")
+    query = _switch_with_begin(citus, tenant.id, system, tuple(statuses), tenant.grace_days)
+    if with_first_statement and _queue_switch(connection, query, tenant.slug):
+        return
+    if _takes_begin(connection):
+        _begin_and_switch(connection, query, tenant.slug)
+        return
+    # The plain way: the switch as a statement of the transaction already open.
+    params = {"id": tenant.id, "system": system, "statuses": list(statuses), "grace": tenant.grace_days}
+    try:
+        connection.execute(CITUS_SWITCH_SQL if citus else SWITCH_SQL, params)
+    except DBAPIError as error:
+        raise _refusal_or(error.orig, tenant.slug) from error
+    _refuse_outside_a_transaction(connection)
 
 
 @lru_cache(maxsize=4096)
@@ -142,36 +163,58 @@ def _switch_with_begin(citus: bool, tenant_id: int, system: bool, statuses: tupl
     return switch.format(**{name: pgsql.Literal(value) for name, value in values.items()}).as_bytes(None)
 
 
-def _begin_and_switch(connection: Connection, query: bytes) -> bool | None:
-    """Open the transaction and switch in one round trip, when nothing has been sent yet.
+def _refusal_or(error: BaseException | None, slug: str) -> BaseException | None:
+    """TenantGone for platform.enter_tenant's refusal; any other error as it is."""
+    if getattr(error, "sqlstate", None) == LAB_NOT_OPEN:
+        return TenantGone(f"Living lab {slug!r} is gone.")
+    return error
 
-    psycopg sends its BEGIN as a round trip of its own before the first statement; here the
-    connection is put in autocommit for this transaction, so psycopg sends none, and our
-    BEGIN goes with the switch. Commit and rollback still work: psycopg sends COMMIT or
-    ROLLBACK whenever the server is in a transaction (it asks the server, not its flag),
-    and the pool turns autocommit off again when the connection comes back
-    (db.py, `_transactions_back_on`). Returns whether the tenant was found, or None when the plain
-    way must be taken: a transaction already open (provisioning's, an export's snapshot),
-    an isolation level or read-only mode asked of the driver, or not psycopg."""
+
+def _takes_begin(connection: Connection) -> bool:
+    """Whether the switch can bring the transaction's BEGIN itself: a psycopg connection on
+    which nothing has been sent yet, in the driver's default modes.
+
+    psycopg sends its BEGIN as a round trip of its own before the first statement; for a
+    switch that brings its own, the connection is put in autocommit for this transaction,
+    so psycopg sends none. Commit and rollback still work: psycopg sends COMMIT or ROLLBACK
+    whenever the server is in a transaction (it asks the server, not its flag), and the pool
+    turns autocommit off again when the connection comes back (db.py,
+    `_transactions_back_on`). Not when a transaction is already open (provisioning's, an
+    export's snapshot), when an isolation level or read-only mode was asked of the driver,
+    or when the driver's autocommit is someone else's."""
     dbapi = connection.connection.dbapi_connection
     pgconn = getattr(dbapi, "pgconn", None)
     # The driver's autocommit may be ours, left from an earlier tenant transaction on a
     # connection its holder kept (a pooled one is reset when it comes back).
     autocommit_of_others = dbapi.autocommit and not connection.connection.info.get(SWITCH_AUTOCOMMIT)
-    if (
+    return not (
         pgconn is None
         or autocommit_of_others
         or pgconn.transaction_status != pq.TransactionStatus.IDLE
         or (dbapi.isolation_level, dbapi.read_only, dbapi.deferrable) != (None, None, None)
-    ):
-        return None
+    )
+
+
+def _queue_switch(connection: Connection, query: bytes, slug: str) -> bool:
+    """Leave the switch (with its BEGIN) on the driver's connection for the transaction's
+    first statement, when the connection's cursors are ours to carry it."""
+    dbapi = connection.connection.dbapi_connection
+    if not issubclass(getattr(dbapi, "cursor_factory", type), SwitchingCursor) or not _takes_begin(connection):
+        return False
+    dbapi.autocommit = True
+    connection.connection.info[SWITCH_AUTOCOMMIT] = True
+    setattr(dbapi, QUEUED_SWITCH, (query, slug))
+    return True
+
+
+def _begin_and_switch(connection: Connection, query: bytes, slug: str) -> None:
+    """Open the transaction and switch, in one round trip of their own."""
+    dbapi = connection.connection.dbapi_connection
+    _take_queued_switch(dbapi)  # this one replaces a switch still waiting for its statement
     dbapi.autocommit = True
     connection.connection.info[SWITCH_AUTOCOMMIT] = True
     try:
-        with dbapi.cursor() as cursor:
-            cursor.execute(query, prepare=False)
-            cursor.nextset()
-            return cursor.fetchone() is not None
+        _send_switch(dbapi, query, slug)
     except psycopg.Error as error:
         # What SQLAlchemy does for the statements it sends: a connection found dead is
         # invalidated (the pool replaces it) and the error is raised as SQLAlchemy's, so
@@ -180,6 +223,105 @@ def _begin_and_switch(connection: Connection, query: bytes) -> bool | None:
         if gone:
             connection.invalidate(error)
         raise DBAPIError.instance(query.decode(), None, error, psycopg.Error, connection_invalidated=gone) from error
+
+
+def _send_switch(dbapi: psycopg.Connection, query: bytes, slug: str) -> None:
+    """BEGIN and the switch, alone (a psycopg error other than the refusal is raised as is)."""
+    with psycopg.Cursor(dbapi) as cursor:
+        try:
+            cursor.execute(query, prepare=False)
+        except psycopg.Error as error:
+            raise _refusal_or(error, slug) from None
+        cursor.nextset()
+        if cursor.fetchone() is None:  # pragma: no cover - the function refuses with an error since 0013
+            raise TenantGone(f"Living lab {slug!r} is gone.")
+
+
+def _take_queued_switch(dbapi: psycopg.Connection) -> tuple[bytes, str] | None:
+    queued = getattr(dbapi, QUEUED_SWITCH, None)
+    if queued is not None:
+        setattr(dbapi, QUEUED_SWITCH, None)
+    return queued
+
+
+class SwitchingCursor(psycopg.Cursor):
+    """psycopg's cursor, for every connection of the app's engines (db.make_engine): the
+    first statement of a tenant transaction carries the switch queued on its connection.
+
+    BEGIN, the switch and the statement go out as one message (the simple protocol, the
+    statement's values quoted in by psycopg, as its ClientCursor does); PostgreSQL runs them
+    in order and stops at the first error, so the statement never runs unless the switch
+    did. Whatever reaches the driver first (SQLAlchemy, procrastinate deferring a job, a
+    cursor of our own) goes after the switch: nothing of a tenant transaction runs as the
+    application. What cannot share the message (binary results, many parameter sets,
+    COPY, a stream, a named cursor) has the switch sent alone first."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        dbapi = self.connection
+        queued = getattr(dbapi, QUEUED_SWITCH, None)
+        if queued is None:
+            return super().execute(query, params, prepare=prepare, binary=binary)
+        if binary:
+            self._switch_first()
+            return super().execute(query, params, prepare=prepare, binary=binary)
+        statement = _statement_bytes(dbapi, query, params)  # may refuse a value: nothing sent yet
+        switch, slug = _take_queued_switch(dbapi)
+        try:
+            super().execute(switch + b"; " + statement, prepare=False)
+        except psycopg.Error as error:
+            if dbapi.pgconn.transaction_status == pq.TransactionStatus.IDLE and not dbapi.closed:
+                setattr(dbapi, QUEUED_SWITCH, queued)  # nothing began on the server: still to come
+            raise _refusal_or(error, slug) from None
+        self.nextset()  # from BEGIN's answer to the switch's
+        if self.fetchone() is None:  # pragma: no cover - the function refuses with an error since 0013
+            raise TenantGone(f"Living lab {slug!r} is gone.")
+        self.nextset()  # the statement's own answer, as if it had been sent alone
+        return self
+
+    def executemany(self, query, params_seq, *, returning: bool = False):
+        self._switch_first()
+        return super().executemany(query, params_seq, returning=returning)
+
+    def stream(self, query, params=None, *, binary=None, size: int = 1):
+        self._switch_first()
+        return super().stream(query, params, binary=binary, size=size)
+
+    def copy(self, statement, params=None, *, writer=None):
+        self._switch_first()
+        return super().copy(statement, params, writer=writer)
+
+    def _switch_first(self) -> None:
+        _send_queued_switch(self.connection)
+
+
+class SwitchingServerCursor(psycopg.ServerCursor):
+    """A named (server-side) cursor of such a connection: the queued switch goes first."""
+
+    def execute(self, query, params=None, *, binary=None, **kwargs):
+        _send_queued_switch(self.connection)
+        return super().execute(query, params, binary=binary, **kwargs)
+
+
+def _send_queued_switch(dbapi: psycopg.Connection) -> None:
+    queued = _take_queued_switch(dbapi)
+    if queued is not None:
+        _send_switch(dbapi, *queued)
+
+
+def _statement_bytes(dbapi: psycopg.Connection, query, params) -> bytes:
+    """The statement as psycopg would send it, its values quoted in (none: the text as it is)."""
+    if params is not None:
+        query = psycopg.ClientCursor(dbapi).mogrify(query, params)
+    elif not isinstance(query, (str, bytes)):
+        return query.as_bytes(dbapi)  # a psycopg.sql composition
+    return query if isinstance(query, bytes) else query.encode(dbapi.info.encoding)
+
+
+def install_switching_cursors(dbapi_connection, _record=None) -> None:
+    """Every cursor of the connection carries a queued tenant switch (db.make_engine)."""
+    if isinstance(dbapi_connection, psycopg.Connection):
+        dbapi_connection.cursor_factory = SwitchingCursor
+        dbapi_connection.server_cursor_factory = SwitchingServerCursor
 
 
 class TenantSession(Session):
@@ -202,7 +344,11 @@ def _enter_tenant(session: Session, transaction, connection: Connection) -> None
     if tenant is None:  # pragma: no cover - guarded by the constructor
         raise NoTenant("A tenant session lost its tenant.")
     switch_to_tenant(
-        connection, tenant, system=session.info.get("system", False), statuses=session.info.get("statuses", SERVABLE)
+        connection,
+        tenant,
+        system=session.info.get("system", False),
+        statuses=session.info.get("statuses", SERVABLE),
+        with_first_statement=True,
     )
 
 

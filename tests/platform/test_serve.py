@@ -126,3 +126,21 @@ def test_serve_says_so_when_the_port_is_taken(run_cli):
     assert result.returncode == 1 and "already in use" in result.stderr and "PORT=8080 make run" in result.stderr
     assert "served on" not in result.stdout
     assert by_env.returncode == 1 and f"127.0.0.1:{port} is already in use" in by_env.stderr
+
+
+def test_workers_are_forks_of_an_app_that_holds_no_connection(app, engine):
+    """gunicorn.conf.py builds the app once in the master (preload_app), so a worker,
+    also one recycled after max_requests, starts in milliseconds; the master closes every
+    connection building the app opened before it forks, so no worker shares a socket."""
+    import runpy
+    from types import SimpleNamespace
+
+    from sqlalchemy import text
+
+    conf = runpy.run_path(os.path.join(os.path.dirname(__file__), "..", "..", "gunicorn.conf.py"))
+    assert conf["preload_app"] is True and conf["max_requests"] > 0
+    with engine.connect() as conn:  # as if building the app had used the database
+        conn.execute(text("SELECT 1"))
+    assert engine.pool.checkedin() >= 1
+    conf["when_ready"](SimpleNamespace(app=SimpleNamespace(wsgi=lambda: app)))
+    assert app.extensions["wijknet"].engine is engine and engine.pool.checkedin() == 0
