@@ -2,6 +2,10 @@
 SwitchingCursor): whatever reaches the driver first runs after the switch, nothing runs
 after a refused one, and a transaction that sent nothing leaves no switch behind."""
 
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from uuid import UUID
+
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -118,6 +122,44 @@ def test_a_job_deferred_first_is_part_of_the_labs_transaction(one_connection, ma
         assert session.scalar(text("SELECT current_user")) == tenant.role_name  # the job went after the switch
         raise RuntimeError("the lab's transaction fails after the job was deferred")
     assert jobs() == before
+
+
+VALUES = [
+    7,
+    2**40,
+    -1,
+    "O'Brien zegt: 100% \\ café 🍞 $1 %s",
+    "",
+    None,
+    True,
+    Decimal("12.34"),
+    1.5,
+    float("inf"),
+    time(16, 0, 30),
+    timedelta(days=2, seconds=5),
+    datetime(2026, 12, 7, 16, 0, 30, 123456, tzinfo=timezone.utc),
+    date(2026, 12, 7),
+    [1, 2, 3],
+    ["een", "twee, drie", None],
+    b"\x00\xff'",
+    UUID("12345678-1234-5678-1234-567812345678"),
+]
+
+
+@pytest.mark.parametrize("value", VALUES, ids=lambda v: type(v).__name__)
+def test_values_quoted_into_the_first_statement_come_back_as_when_bound(one_connection, make_tenant, value):
+    """The first statement's values are written into its text (the simple protocol takes no
+    parameters): each kind comes back as the same statement bound by the server returns it
+    (a kind whose type the text would lose, like a list of strings, has the switch sent on
+    its own), and a literal percent sign stays one."""
+    tenant = make_tenant()
+    statement = text("SELECT :value AS value, '100%' AS percent")
+    with tenant_unit_of_work(one_connection, tenant) as session:
+        first = tuple(session.execute(statement, {"value": value}).one())  # quoted in, with the switch
+        bound = tuple(session.execute(statement, {"value": value}).one())  # bound by the server
+    assert first == bound and first[1] == "100%"
+    if not isinstance(value, list):  # a list of strings is an untyped literal both ways: text
+        assert first[0] == value
 
 
 def test_a_value_the_driver_cannot_quote_sends_nothing_and_keeps_the_switch(one_connection, make_tenant):
