@@ -73,6 +73,7 @@ def make_engine(
     event.listen(engine, "connect", install_switching_cursors)
     event.listen(engine, "commit", _no_switch_left)
     event.listen(engine, "rollback", _no_switch_left)
+    event.listen(engine, "begin", _driver_transactions_on)
     event.listen(engine, "first_connect", lambda dbapi_connection, _record: _learn_citus(engine, dbapi_connection))
     return engine
 
@@ -82,6 +83,20 @@ def _no_switch_left(conn) -> None:
         dbapi_connection = conn.connection.dbapi_connection
         if getattr(dbapi_connection, QUEUED_SWITCH, None) is not None:
             setattr(dbapi_connection, QUEUED_SWITCH, None)
+
+
+def _driver_transactions_on(conn) -> None:
+    """A transaction begins on a connection whose driver autocommit an earlier tenant
+    transaction's switch turned on (a connection its holder kept, e.g. `engine.connect()`
+    around a tenant session and then platform work): transactions on again, or the next
+    statements would each commit alone and a failure would undo none of them. A tenant
+    session's switch turns it on for its own transaction after this (tenancy/uow.py)."""
+    if conn.connection.info.pop(SWITCH_AUTOCOMMIT, None):
+        from psycopg.pq import TransactionStatus
+
+        dbapi_connection = conn.connection.dbapi_connection
+        if dbapi_connection.autocommit and dbapi_connection.pgconn.transaction_status == TransactionStatus.IDLE:
+            dbapi_connection.autocommit = False
 
 
 def _learn_citus(engine: Engine, dbapi_connection) -> None:

@@ -271,12 +271,14 @@ class SwitchingCursor(psycopg.Cursor):
         switch, slug = _take_queued_switch(dbapi)
         try:
             super().execute(switch + b"; " + statement, prepare=False)
-        except psycopg.Error as error:
-            if dbapi.pgconn.transaction_status == pq.TransactionStatus.IDLE and not dbapi.closed:
-                setattr(dbapi, QUEUED_SWITCH, queued)  # nothing began on the server: still to come
-            raise _refusal_or(error, slug) from None
-        self.nextset()  # from BEGIN's answer to the switch's
-        if self.fetchone() is None:  # pragma: no cover - the function refuses with an error since 0013
+            self.nextset()  # from BEGIN's answer to the switch's (in pipeline mode: the answers come here)
+            entered = self.fetchone() is not None
+        except BaseException as error:
+            _queue_again_if_nothing_began(dbapi, queued)
+            if isinstance(error, psycopg.Error):
+                raise _refusal_or(error, slug) from None
+            raise
+        if not entered:  # pragma: no cover - the function refuses with an error since 0013
             raise TenantGone(f"Living lab {slug!r} is gone.")
         self.nextset()  # the statement's own answer, as if it had been sent alone
         return self
@@ -308,7 +310,18 @@ class SwitchingServerCursor(psycopg.ServerCursor):
 def _send_queued_switch(dbapi: psycopg.Connection) -> None:
     queued = _take_queued_switch(dbapi)
     if queued is not None:
-        _send_switch(dbapi, *queued)
+        try:
+            _send_switch(dbapi, *queued)
+        except BaseException:
+            _queue_again_if_nothing_began(dbapi, queued)
+            raise
+
+
+def _queue_again_if_nothing_began(dbapi: psycopg.Connection, queued: tuple[bytes, str]) -> None:
+    """A switch that failed before the server began its transaction (e.g. refused by the
+    driver in pipeline mode) still waits: the statements that follow must not run without it."""
+    if not dbapi.closed and dbapi.pgconn.transaction_status == pq.TransactionStatus.IDLE:
+        setattr(dbapi, QUEUED_SWITCH, queued)
 
 
 # The kinds of values the first statement carries written into its text (psycopg quotes

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from wijknet.platform.db import make_engine
 from wijknet.platform.tenancy.models import Tenant
-from wijknet.platform.tenancy.uow import TenantGone, tenant_unit_of_work
+from wijknet.platform.tenancy.uow import TenantGone, TenantSession, tenant_unit_of_work
 from wijknet.tenants.core.models import Member
 
 pytestmark = pytest.mark.tenancy
@@ -75,6 +75,28 @@ def test_the_connection_goes_back_with_transactions_on(one_connection, make_tena
         assert platform.scalar(select(Tenant.name).where(Tenant.slug == slug)) != "Half written"
     with one_connection.connect() as conn:
         assert conn.connection.dbapi_connection.autocommit is False
+
+
+@pytest.mark.parametrize("sent", [True, False], ids=["after a statement", "before any statement"])
+def test_a_kept_connection_has_transactions_again_after_a_tenant_transaction(one_connection, make_tenant, sent):
+    """The switch runs the driver in autocommit for its own transaction; on a connection its
+    holder keeps, the next (platform) transaction must be whole again: a failure undoes
+    its writes."""
+    tenant = make_tenant()
+    with one_connection.connect() as conn:
+        with TenantSession(conn, tenant) as session:
+            if sent:
+                session.execute(select(Member.id)).all()
+            else:
+                session.connection()
+            session.commit()
+        with pytest.raises(RuntimeError), Session(conn) as platform:
+            platform.execute(text("UPDATE platform.tenants SET name = 'Half written' WHERE id = :i"), {"i": tenant.id})
+            raise RuntimeError("the platform's transaction fails after its first statement")
+        conn.rollback()
+        assert conn.scalar(select(Tenant.name).where(Tenant.id == tenant.id)) != "Half written"
+        with TenantSession(conn, tenant) as session:  # and the next tenant transaction still switches in one
+            assert session.scalar(text("SELECT current_user")) == tenant.role_name
 
 
 def test_a_failed_tenant_transaction_is_rolled_back_and_the_switch_ends_with_it(one_connection, make_tenant):

@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from uuid import UUID
 
+import psycopg
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -230,7 +231,6 @@ def test_a_deleted_lab_answers_404_on_pages_and_as_json_on_the_api(environ, engi
 def test_migration_0013_goes_down_to_0012s_function_and_up_again(server_url):
     """Down, 0013 puts back 0012's function (which answered false for a lab it cannot
     enter), privileges included; up again, the refusal is an error once more."""
-    import psycopg
     from alembic import command
 
     from tests.conftest import MIGRATIONS, fresh_database
@@ -264,3 +264,14 @@ def test_migration_0013_goes_down_to_0012s_function_and_up_again(server_url):
             assert isinstance(refused.value.orig, psycopg.Error) and refused.value.orig.sqlstate == LAB_NOT_OPEN
         finally:
             engine.dispose()
+
+
+def test_a_switch_the_driver_refuses_to_send_still_comes_first(one_connection, make_tenant):
+    """In psycopg's pipeline mode the switch's message of several statements is refused
+    before anything is sent: the switch must still wait, and nothing run without it."""
+    tenant = make_tenant()
+    with tenant_unit_of_work(one_connection, tenant) as session:
+        dbapi = _as_driver(session)
+        with pytest.raises(psycopg.Error), dbapi.pipeline():
+            dbapi.execute("SELECT 1")
+        assert session.scalar(text("SELECT current_user")) == tenant.role_name
