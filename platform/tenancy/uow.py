@@ -283,17 +283,17 @@ class SwitchingCursor(psycopg.Cursor):
         self.nextset()  # the statement's own answer, as if it had been sent alone
         return self
 
-    def executemany(self, query, params_seq, *, returning: bool = False):
+    def executemany(self, query, params_seq, **options):
         self._switch_first()
-        return super().executemany(query, params_seq, returning=returning)
+        return super().executemany(query, params_seq, **options)
 
-    def stream(self, query, params=None, *, binary=None, size: int = 1):
+    def stream(self, query, params=None, **options):
         self._switch_first()
-        return super().stream(query, params, binary=binary, size=size)
+        return super().stream(query, params, **options)
 
-    def copy(self, statement, params=None, *, writer=None):
+    def copy(self, statement, params=None, **options):
         self._switch_first()
-        return super().copy(statement, params, writer=writer)
+        return super().copy(statement, params, **options)
 
     def _switch_first(self) -> None:
         _send_queued_switch(self.connection)
@@ -320,7 +320,7 @@ def _send_queued_switch(dbapi: psycopg.Connection) -> None:
 def _queue_again_if_nothing_began(dbapi: psycopg.Connection, queued: tuple[bytes, str]) -> None:
     """A switch that failed before the server began its transaction (e.g. refused by the
     driver in pipeline mode) still waits: the statements that follow must not run without it."""
-    if not dbapi.closed and dbapi.pgconn.transaction_status == pq.TransactionStatus.IDLE:
+    if dbapi.pgconn.transaction_status == pq.TransactionStatus.IDLE:  # a closed connection's is UNKNOWN
         setattr(dbapi, QUEUED_SWITCH, queued)
 
 

@@ -61,6 +61,23 @@ def test_a_tenant_transaction_with_one_query_takes_two_round_trips(one_connectio
     assert "entered WHERE entered; SELECT count(*) AS count_1" in sent[0], sent[0]
 
 
+def test_a_switch_asked_for_directly_brings_its_begin_in_one_round_trip(one_connection, make_tenant):
+    """switch_to_tenant on a connection that sent nothing yet (not a tenant session's: no
+    statement to wait for) sends BEGIN and the switch together, not psycopg's BEGIN first."""
+    from wijknet.platform.tenancy.uow import switch_to_tenant
+
+    tenant = make_tenant()
+
+    def work():
+        with one_connection.connect() as conn:
+            switch_to_tenant(conn, tenant)
+            conn.commit()
+
+    trips, sent = _round_trips(one_connection, work)
+    assert trips == 2, sent  # BEGIN with the switch; COMMIT
+    assert sent[0].split("\t")[3].strip().startswith('"BEGIN; SELECT true FROM platform.enter_tenant('), sent[0]
+
+
 def test_the_connection_goes_back_with_transactions_on(one_connection, make_tenant):
     """The switch's BEGIN runs the driver in autocommit for that one transaction: the next
     user of the connection (here the platform) must get real transactions again."""

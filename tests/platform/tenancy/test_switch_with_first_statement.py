@@ -60,7 +60,9 @@ def _execute_with_values(dbapi):
 
 def _binary(dbapi):
     with dbapi.cursor() as cursor:
-        return cursor.execute("SELECT current_user", binary=True).fetchone()[0]
+        cursor.execute("SELECT current_user", binary=True)
+        assert cursor.pgresult.fformat(0) == 1  # the answer in binary, as asked
+        return cursor.fetchone()[0]
 
 
 def _executemany(dbapi):
@@ -161,6 +163,29 @@ def test_values_quoted_into_the_first_statement_come_back_as_when_bound(one_conn
     assert first == bound and first[1] == "100%"
     if not isinstance(value, list):  # a list of strings is an untyped literal both ways: text
         assert first[0] == value
+
+
+@pytest.mark.parametrize("level", ["REPEATABLE READ", "SERIALIZABLE"])
+def test_a_tenant_session_with_an_isolation_level_gets_it(one_connection, make_tenant, level):
+    """An export reads a lab in REPEATABLE READ: the driver's own BEGIN carries the level, so
+    the switch must not bring a plain BEGIN of its own there."""
+    tenant = make_tenant()
+    with TenantSession(one_connection.execution_options(isolation_level=level), tenant) as session:
+        assert session.scalar(text("SHOW transaction_isolation")) == level.lower()
+        assert session.scalar(text("SELECT current_user")) == tenant.role_name
+
+
+def test_a_gone_tenant_is_refused_in_an_open_transaction_too(one_connection, make_tenant):
+    """Provisioning switches inside its own open transaction (the plain way): the
+    function's refusal is TenantGone there too."""
+    from wijknet.platform.tenancy.uow import switch_to_tenant
+
+    tenant = make_tenant()
+    gone = tenant.__class__(**{**tenant.__dict__, "id": 987654321})
+    with one_connection.connect() as conn, conn.begin():
+        conn.execute(text("SELECT 1"))
+        with pytest.raises(TenantGone):
+            switch_to_tenant(conn, gone)
 
 
 def test_a_value_the_driver_cannot_quote_sends_nothing_and_keeps_the_switch(one_connection, make_tenant):
