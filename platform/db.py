@@ -136,7 +136,7 @@ def why_dead(dbapi_connection) -> str | None:
 
 
 # Marks a pooled connection whose driver autocommit the tenant switch turned on (tenancy/uow.py);
-# turned off again when the connection comes back to the pool.
+# turned off again when its next transaction begins or when the connection comes back to the pool.
 SWITCH_AUTOCOMMIT = "wijknet_switch_autocommit"
 # The attribute of a psycopg connection that holds a tenant switch waiting for the
 # transaction's first statement (tenancy/uow.py, SwitchingCursor).
