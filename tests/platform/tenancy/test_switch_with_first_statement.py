@@ -291,12 +291,14 @@ def test_migration_0013_goes_down_to_0012s_function_and_up_again(server_url):
             engine.dispose()
 
 
-def test_a_switch_the_driver_refuses_to_send_still_comes_first(one_connection, make_tenant):
+@pytest.mark.parametrize("binary", [False, True], ids=["with the statement", "on its own"])
+def test_a_switch_the_driver_refuses_to_send_still_comes_first(one_connection, make_tenant, binary):
     """In psycopg's pipeline mode the switch's message of several statements is refused
-    before anything is sent: the switch must still wait, and nothing run without it."""
+    before anything began: the switch must still wait, and nothing run without it (both
+    when it was to go with the statement and when on its own, before a binary one)."""
     tenant = make_tenant()
     with tenant_unit_of_work(one_connection, tenant) as session:
         dbapi = _as_driver(session)
-        with pytest.raises(psycopg.Error), dbapi.pipeline():
-            dbapi.execute("SELECT 1")
+        with pytest.raises(psycopg.Error), dbapi.pipeline(), dbapi.cursor() as cursor:
+            cursor.execute("SELECT 1", binary=binary)
         assert session.scalar(text("SELECT current_user")) == tenant.role_name
