@@ -80,9 +80,13 @@ def make_engine(
 
 def _no_switch_left(conn) -> None:
     if not conn.invalidated and not conn.closed:
-        dbapi_connection = conn.connection.dbapi_connection
-        if getattr(dbapi_connection, QUEUED_SWITCH, None) is not None:
-            setattr(dbapi_connection, QUEUED_SWITCH, None)
+        _forget_queued_switch(conn.connection.dbapi_connection)
+
+
+def _forget_queued_switch(dbapi_connection) -> None:
+    """Its transaction ended before it sent a statement: the switch goes with it."""
+    if getattr(dbapi_connection, QUEUED_SWITCH, None) is not None:
+        setattr(dbapi_connection, QUEUED_SWITCH, None)
 
 
 def _driver_transactions_on(conn) -> None:
@@ -156,8 +160,7 @@ def _transactions_back_on(dbapi_connection, record) -> None:
     record.info.pop(SWITCH_AUTOCOMMIT, None)
     if dbapi_connection is None or not hasattr(dbapi_connection, "pgconn"):
         return
-    if getattr(dbapi_connection, QUEUED_SWITCH, None) is not None:
-        setattr(dbapi_connection, QUEUED_SWITCH, None)  # its transaction never sent a statement
+    _forget_queued_switch(dbapi_connection)
     try:
         if dbapi_connection.autocommit:
             dbapi_connection.autocommit = False

@@ -186,8 +186,8 @@ def _takes_begin(connection: Connection) -> bool:
     or when the driver's autocommit is someone else's."""
     dbapi = connection.connection.dbapi_connection
     pgconn = getattr(dbapi, "pgconn", None)
-    # The driver's autocommit may be ours, left from an earlier tenant transaction on a
-    # connection its holder kept (a pooled one is reset when it comes back).
+    # The driver's autocommit may be ours: a switch already queued in this transaction (an
+    # earlier transaction's is undone when the next begins, db._driver_transactions_on).
     autocommit_of_others = dbapi.autocommit and not connection.connection.info.get(SWITCH_AUTOCOMMIT)
     return not (
         pgconn is None
@@ -203,18 +203,23 @@ def _queue_switch(connection: Connection, query: bytes, slug: str) -> bool:
     dbapi = connection.connection.dbapi_connection
     if not issubclass(getattr(dbapi, "cursor_factory", type), SwitchingCursor) or not _takes_begin(connection):
         return False
-    dbapi.autocommit = True
-    connection.connection.info[SWITCH_AUTOCOMMIT] = True
+    _switch_brings_begin(connection)
     setattr(dbapi, QUEUED_SWITCH, (query, slug))
     return True
+
+
+def _switch_brings_begin(connection: Connection) -> None:
+    """The driver in autocommit for this transaction, marked as the switch's (so psycopg
+    sends no BEGIN of its own; db.py turns it off again, see `_takes_begin`)."""
+    connection.connection.dbapi_connection.autocommit = True
+    connection.connection.info[SWITCH_AUTOCOMMIT] = True
 
 
 def _begin_and_switch(connection: Connection, query: bytes, slug: str) -> None:
     """Open the transaction and switch, in one round trip of their own."""
     dbapi = connection.connection.dbapi_connection
     _take_queued_switch(dbapi)  # this one replaces a switch still waiting for its statement
-    dbapi.autocommit = True
-    connection.connection.info[SWITCH_AUTOCOMMIT] = True
+    _switch_brings_begin(connection)
     try:
         _send_switch(dbapi, query, slug)
     except psycopg.Error as error:
@@ -268,7 +273,8 @@ class SwitchingCursor(psycopg.Cursor):
             self._switch_first()
             return super().execute(query, params, prepare=prepare, binary=binary)
         statement = _statement_bytes(dbapi, query, params)  # may refuse a value: nothing sent yet
-        switch, slug = _take_queued_switch(dbapi)
+        switch, slug = queued
+        setattr(dbapi, QUEUED_SWITCH, None)
         try:
             super().execute(switch + b"; " + statement, prepare=False)
             self.nextset()  # from BEGIN's answer to the switch's (in pipeline mode: the answers come here)
